@@ -1,0 +1,184 @@
+# pim - product information manager. Plain Makefile: library, CLI, tests.
+# Variables follow the GNU conventions; override on the command line.
+
+PREFIX     ?= /usr/local
+BINDIR     ?= $(PREFIX)/bin
+LIBDIR     ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+MANDIR     ?= $(PREFIX)/share/man
+DATADIR    ?= $(PREFIX)/share/pim
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+DESTDIR    ?=
+
+CC      ?= cc
+PKG_CONFIG ?= pkg-config
+OPT     ?= -O2 -g
+WARN    = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+          -Wformat=2 -Wno-format-nonliteral
+WERROR  ?=
+CFLAGS  ?=
+LDFLAGS ?=
+
+# The version has one source: lib/pim.h.
+VERSION_MAJOR := $(shell sed -n 's/^\#define PIM_VERSION_MAJOR \([0-9]*\)/\1/p' lib/pim.h)
+VERSION_MINOR := $(shell sed -n 's/^\#define PIM_VERSION_MINOR \([0-9]*\)/\1/p' lib/pim.h)
+VERSION_PATCH := $(shell sed -n 's/^\#define PIM_VERSION_PATCH \([0-9]*\)/\1/p' lib/pim.h)
+VERSION := $(VERSION_MAJOR).$(VERSION_MINOR).$(VERSION_PATCH)
+
+DEPS_PC  = sqlite3 yaml-0.1 libxml-2.0 libpcre2-8
+DEP_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(DEPS_PC) 2>/dev/null)
+DEP_LIBS   := $(shell $(PKG_CONFIG) --libs $(DEPS_PC) 2>/dev/null) -lcsv -lm
+
+BUILD   ?= build
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) $(WERROR) -fPIC \
+             -fvisibility=hidden -DPIM_BUILDING -Ilib $(DEP_CFLAGS) $(CFLAGS)
+
+LIB_SRC = $(sort $(wildcard lib/*.c))
+CLI_SRC = $(sort $(wildcard cli/*.c))
+LIB_OBJ = $(LIB_SRC:%.c=$(BUILD)/%.o)
+CLI_OBJ = $(CLI_SRC:%.c=$(BUILD)/%.o)
+
+SONAME  = libpim.so.$(VERSION_MAJOR)
+SOLIB   = libpim.so.$(VERSION)
+
+UNIT_SRC = $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+
+MAN_PAGES = $(sort $(wildcard man/*.[1-9]))
+
+.PHONY: all deps check test unit cli-test header-test man-lint demo install \
+        uninstall clean bench fuzz sanitize valgrind-cli
+
+all: $(BUILD)/$(SOLIB) $(BUILD)/libpim.a $(BUILD)/pim $(BUILD)/libpim.pc
+
+$(BUILD)/%.o: %.c lib/pim.h $(wildcard lib/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(BUILD)/$(SOLIB): $(LIB_OBJ)
+	$(CC) -shared -Wl,-soname,$(SONAME) -Wl,--version-script=lib/libpim.map \
+	    -o $@ $(LIB_OBJ) $(DEP_LIBS) $(LDFLAGS)
+	ln -sf $(SOLIB) $(BUILD)/$(SONAME)
+	ln -sf $(SOLIB) $(BUILD)/libpim.so
+
+$(BUILD)/libpim.a: $(LIB_OBJ)
+	rm -f $@
+	ar rcs $@ $(LIB_OBJ)
+
+# The CLI links the static archive so that the binary runs from the tree.
+$(BUILD)/pim: $(CLI_OBJ) $(BUILD)/gen/default_schema.o $(BUILD)/libpim.a
+	$(CC) -o $@ $(CLI_OBJ) $(BUILD)/gen/default_schema.o $(BUILD)/libpim.a \
+	    $(DEP_LIBS) $(LDFLAGS)
+
+# schemas/default.yaml is built into the binary for `pim init`.
+$(BUILD)/gen/default_schema.c: schemas/default.yaml
+	@mkdir -p $(dir $@)
+	{ echo '/* generated from schemas/default.yaml */'; \
+	  echo 'const char pim_default_schema[] = {'; \
+	  od -An -v -tu1 schemas/default.yaml | awk '{for(i=1;i<=NF;i++) printf "%s,", $$i; print ""}'; \
+	  echo '0 };'; \
+	  echo "const unsigned long pim_default_schema_len = sizeof pim_default_schema - 1;"; } > $@
+
+$(BUILD)/gen/default_schema.o: $(BUILD)/gen/default_schema.c
+	$(CC) $(ALL_CFLAGS) -Wno-missing-variable-declarations -c $< -o $@
+
+$(BUILD)/libpim.pc: libpim.pc.in lib/pim.h
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' \
+	    libpim.pc.in > $@
+
+# ---- dependencies --------------------------------------------------------
+DEB_PACKAGES = build-essential pkg-config libsqlite3-dev sqlite3 libyaml-dev \
+    libcsv-dev libxml2-dev libxml2-utils libpcre2-dev libcmocka-dev valgrind \
+    mandoc python3 clang
+
+deps:
+	@missing=""; for p in $(DEB_PACKAGES); do \
+	    dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' \
+	        || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	    echo "installing:$$missing"; \
+	    SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	    $$SUDO apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+
+# ---- tests ---------------------------------------------------------------
+$(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/libpim.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -fvisibility=default -o $@ $< $(BUILD)/libpim.a \
+	    -lcmocka $(DEP_LIBS) $(LDFLAGS)
+
+unit: $(UNIT_BIN)
+	@fail=0; for t in $(UNIT_BIN); do \
+	    PIM_TEST_DATA=tests/data $$t || fail=1; done; exit $$fail
+
+header-test:
+	@mkdir -p $(BUILD)
+	$(CC) -std=c99 -pedantic -Werror -Wall -Wextra -fsyntax-only -x c \
+	    tests/header_test.c -Ilib
+	$(CC) -std=c11 -pedantic -Werror -Wall -Wextra -fsyntax-only -x c \
+	    tests/header_test.c -Ilib
+	@echo "header test: pim.h compiles alone"
+
+cli-test: $(BUILD)/pim
+	PIM=$(abspath $(BUILD)/pim) tests/cli/run
+
+man-lint:
+	@for m in $(MAN_PAGES); do mandoc -Tlint -Wwarning $$m || exit 1; done
+	@echo "man pages: $(words $(MAN_PAGES)) checked"
+
+symbols-test: $(BUILD)/$(SOLIB)
+	@bad=$$(nm -D --defined-only $(BUILD)/$(SOLIB) | awk '$$2 ~ /[TDBR]/ {print $$3}' \
+	    | grep -v '^pim_' | grep -v '^_' || true); \
+	if [ -n "$$bad" ]; then echo "exported non-pim symbols: $$bad"; exit 1; fi; \
+	echo "symbols: only pim_* exported"
+
+test: all header-test symbols-test man-lint unit cli-test
+
+check: deps
+	$(MAKE) test
+
+# The sanitizer build used by CI: unit and CLI tests under ASan + UBSan.
+sanitize: deps
+	$(MAKE) BUILD=build-asan WERROR=-Werror \
+	    OPT="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+	    LDFLAGS="-fsanitize=address,undefined" unit cli-test
+
+valgrind-cli: deps all
+	PIM_VALGRIND=1 PIM=$(abspath $(BUILD)/pim) tests/cli/run
+
+demo: deps
+	$(MAKE) all
+	examples/demo.sh $(BUILD)/pim
+
+bench: deps all
+	bench/run.sh $(BUILD)/pim
+
+# ---- install -------------------------------------------------------------
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) \
+	    $(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man3 \
+	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(DATADIR)
+	install -m 755 $(BUILD)/pim $(DESTDIR)$(BINDIR)/pim
+	install -m 755 $(BUILD)/$(SOLIB) $(DESTDIR)$(LIBDIR)/$(SOLIB)
+	ln -sf $(SOLIB) $(DESTDIR)$(LIBDIR)/$(SONAME)
+	ln -sf $(SOLIB) $(DESTDIR)$(LIBDIR)/libpim.so
+	install -m 644 $(BUILD)/libpim.a $(DESTDIR)$(LIBDIR)/libpim.a
+	install -m 644 lib/pim.h $(DESTDIR)$(INCLUDEDIR)/pim.h
+	install -m 644 $(BUILD)/libpim.pc $(DESTDIR)$(PKGCONFIGDIR)/libpim.pc
+	for m in $(MAN_PAGES); do s=$${m##*.}; \
+	    install -m 644 $$m $(DESTDIR)$(MANDIR)/man$$s/; done
+	install -m 644 schemas/*.yaml $(DESTDIR)$(DATADIR)/
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/pim $(DESTDIR)$(LIBDIR)/$(SOLIB) \
+	    $(DESTDIR)$(LIBDIR)/$(SONAME) $(DESTDIR)$(LIBDIR)/libpim.so \
+	    $(DESTDIR)$(LIBDIR)/libpim.a $(DESTDIR)$(INCLUDEDIR)/pim.h \
+	    $(DESTDIR)$(PKGCONFIGDIR)/libpim.pc
+	for m in $(MAN_PAGES); do s=$${m##*.}; \
+	    rm -f $(DESTDIR)$(MANDIR)/man$$s/$${m##*/}; done
+	rm -rf $(DESTDIR)$(DATADIR)
+
+clean:
+	rm -rf build build-asan build-fuzz

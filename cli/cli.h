@@ -1,0 +1,114 @@
+/*
+ * cli.h - what the pim command's files share: global options, the
+ * dispatch table entry type, exit codes and output helpers.
+ * Includes only the public library header.
+ */
+#ifndef PIM_CLI_H
+#define PIM_CLI_H
+
+#include <getopt.h>
+#include <stdio.h>
+
+#include "pim.h"
+
+/* Exit codes: the same for every command (pim(1)). */
+enum {
+	EXIT_OK = 0,
+	EXIT_DATA = 1,    /* the data has problems */
+	EXIT_USAGE = 2,   /* usage or configuration error */
+	EXIT_RUNTIME = 3  /* I/O, catalog busy or corrupt, out of memory */
+};
+
+typedef struct pim_cli {
+	const char *prog;
+	const char *db;    /* --db, $PIM_DB, ./catalog.db */
+	const char *role;  /* --role, $PIM_ROLE */
+	const char *user;  /* --user, $PIM_USER, login name */
+	int quiet;
+	int verbose;
+	int json;
+	int color;         /* stderr is a terminal and NO_COLOR unset */
+} pim_cli;
+
+typedef struct pim_command {
+	const char *name;
+	int (*run)(pim_cli *cli, int argc, char **argv);
+	const char *summary;
+} pim_command;
+
+/* Long options every command accepts; values >= 0x1000. */
+enum {
+	OPT_DB = 0x1000,
+	OPT_ROLE,
+	OPT_USER,
+	OPT_JSON,
+	OPT_HELP,
+	OPT_QUIET,
+	OPT_VERBOSE,
+	OPT_GLOBAL_END
+};
+
+#define CLI_GLOBAL_LONGOPTS                                        \
+	{ "db", required_argument, NULL, OPT_DB },                 \
+	{ "role", required_argument, NULL, OPT_ROLE },             \
+	{ "user", required_argument, NULL, OPT_USER },             \
+	{ "json", no_argument, NULL, OPT_JSON },                   \
+	{ "help", no_argument, NULL, 'h' },                        \
+	{ "quiet", no_argument, NULL, 'q' },                       \
+	{ "verbose", no_argument, NULL, 'v' }
+
+/* Short options every command accepts. */
+#define CLI_GLOBAL_SHORTOPTS "hqv"
+
+/*
+ * Handles a global option returned by getopt_long. Returns 1 when it was
+ * one (and consumed), 0 when it is the command's own.
+ */
+int cli_global_option(pim_cli *cli, int opt, const char *arg);
+
+/*
+ * Parses a command's options: its own (`own`, `own_short`, handled by
+ * `handle`, which returns 0 or an exit code) plus the global ones.
+ * --help prints `help` to stdout. Returns -1 to go on (optind is then the
+ * first operand), or the exit code to return.
+ */
+typedef int (*cli_opt_fn)(int opt, const char *arg, void *ctx);
+int cli_parse(pim_cli *cli, int argc, char **argv, const char *cmd,
+	      const char *usage, const char *help, const struct option *own,
+	      const char *own_short, cli_opt_fn handle, void *ctx);
+
+/* Maps a library return code to the exit code. */
+int cli_exit_code(int rc);
+
+/* "pim: message" on stderr. */
+void cli_error(pim_cli *cli, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void cli_warn(pim_cli *cli, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Short usage on stderr and EXIT_USAGE. */
+int cli_usage_error(pim_cli *cli, const char *cmd, const char *usage,
+		    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* Opens the catalog named by the global options; prints the error. */
+int cli_open_catalog(pim_cli *cli, pim_catalog **cat, int readonly);
+
+/* Prints a YAML-file diagnostic as FILE:LINE:COL: error: message. */
+int cli_print_diag(const pim_diag *d, void *ctx);
+
+/* Flushes stdout; a write error (full disk, closed pipe) is exit 3. */
+int cli_finish_output(pim_cli *cli, int code);
+
+/* Writes s as a JSON string literal. */
+void cli_json_string(FILE *out, const char *s);
+
+/* The command table (main.c). */
+extern const pim_command pim_commands[];
+
+/* Command entry points. */
+int cmd_init(pim_cli *cli, int argc, char **argv);
+int cmd_schema(pim_cli *cli, int argc, char **argv);
+int cmd_help(pim_cli *cli, int argc, char **argv);
+int cmd_version(pim_cli *cli, int argc, char **argv);
+
+#endif

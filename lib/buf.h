@@ -1,0 +1,56 @@
+/*
+ * buf.h - the one growable byte buffer of libpim, with a size cap and
+ * overflow-checked growth, plus small string helpers used everywhere.
+ * Private to the library.
+ */
+#ifndef PIM_BUF_H
+#define PIM_BUF_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+typedef struct pim_buf {
+	char *data;  /* always NUL-terminated when non-NULL */
+	size_t len;
+	size_t cap;
+	size_t max;  /* growth beyond this fails with PIM_ELIMIT; 0 = 1 GiB */
+} pim_buf;
+
+#define PIM_BUF_INIT { NULL, 0, 0, 0 }
+
+void pim_buf_init(pim_buf *b, size_t max);
+void pim_buf_free(pim_buf *b);
+void pim_buf_clear(pim_buf *b);
+int pim_buf_reserve(pim_buf *b, size_t extra);
+int pim_buf_add(pim_buf *b, const void *data, size_t len);
+int pim_buf_adds(pim_buf *b, const char *s);
+int pim_buf_addc(pim_buf *b, char c);
+int pim_buf_printf(pim_buf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+int pim_buf_vprintf(pim_buf *b, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
+/* Appends s as a JSON string literal, quotes included. */
+int pim_buf_add_json_string(pim_buf *b, const char *s, size_t len);
+/* Takes the data out of the buffer (caller frees); the buffer is reset. */
+char *pim_buf_detach(pim_buf *b);
+
+/* Allocation wrappers: the single place where a test can make them fail. */
+void *pim_malloc(size_t n);
+void *pim_calloc(size_t n, size_t size);
+void *pim_realloc(void *p, size_t n);
+void pim_free(void *p);
+char *pim_strdup(const char *s);
+char *pim_strndup(const char *s, size_t n);
+
+/* Checked size arithmetic: 0 on success, -1 on overflow. */
+int pim_size_add(size_t *out, size_t a, size_t b);
+int pim_size_mul(size_t *out, size_t a, size_t b);
+
+/* Strings. */
+int pim_strcaseeq(const char *a, const char *b);
+size_t pim_utf8_valid(const char *s, size_t len); /* len if valid, else offset
+							of the first bad byte */
+size_t pim_utf8_count(const char *s, size_t len); /* characters */
+unsigned pim_levenshtein(const char *a, const char *b);
+
+#endif

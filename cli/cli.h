@@ -108,6 +108,7 @@ extern const pim_command pim_commands[];
 /* Command entry points. */
 int cmd_init(pim_cli *cli, int argc, char **argv);
 int cmd_schema(pim_cli *cli, int argc, char **argv);
+int cmd_validate(pim_cli *cli, int argc, char **argv);
 int cmd_help(pim_cli *cli, int argc, char **argv);
 int cmd_version(pim_cli *cli, int argc, char **argv);
 

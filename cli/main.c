@@ -15,6 +15,7 @@
 const pim_command pim_commands[] = {
 	{ "init", cmd_init, "create a catalog from a schema" },
 	{ "schema", cmd_schema, "check, show or change the catalog's schema" },
+	{ "validate", cmd_validate, "check supplier files against the schema" },
 	{ "help", cmd_help, "show help for pim or a command" },
 	{ "version", cmd_version, "print the version" },
 	{ NULL, NULL, NULL }

@@ -210,6 +210,71 @@ PIM_API int pim_catalog_apply_schema(pim_catalog *cat, int *changed,
 				     const pim_apply_options *opts,
 				     pim_diag_fn diag, void *ctx);
 
+/* ---- mappings ------------------------------------------------------- */
+
+/* How one supplier's file layout maps onto the schema (pim-mapping(5)). */
+typedef struct pim_mapping pim_mapping;
+
+/*
+ * Load a mapping from a YAML file and check it against `schema` (borrowed;
+ * it must outlive the mapping). Problems go to `diag` as FILE:LINE:COL.
+ * Returns 0 with *out owned by the caller, or PIM_EPARSE, PIM_EIO,
+ * PIM_ENOMEM with *out NULL.
+ */
+PIM_API int pim_mapping_load_file(pim_mapping **out, const char *path,
+				  const pim_schema *schema, pim_diag_fn diag,
+				  void *ctx);
+PIM_API int pim_mapping_load_buffer(pim_mapping **out, const char *name,
+				    const char *data, size_t len,
+				    const pim_schema *schema, pim_diag_fn diag,
+				    void *ctx);
+
+/* Frees a mapping. Accepts NULL. */
+PIM_API void pim_mapping_free(pim_mapping *mapping);
+
+/* ---- validation ------------------------------------------------------ */
+
+#define PIM_VALIDATE_OPTIONS_VERSION 1
+
+typedef struct pim_validate_options {
+	unsigned int version;       /* PIM_VALIDATE_OPTIONS_VERSION */
+	const pim_mapping *mapping; /* NULL: headers are attribute codes */
+	char delimiter;             /* 0: from the mapping, else detected */
+	char quote;                 /* 0: from the mapping, else '"' */
+	char decimal;               /* 0: from the mapping, else detected */
+	int header;                 /* -1: from the mapping, else detected */
+	const char *encoding;       /* NULL: from the mapping, else detected */
+	unsigned long max_errors;   /* stop after this many errors; 0 = all */
+	size_t max_field_size;      /* bytes; 0 = 1 MiB */
+} pim_validate_options;
+
+#define PIM_VALIDATE_OPTIONS_INIT \
+	{ PIM_VALIDATE_OPTIONS_VERSION, NULL, 0, 0, 0, -1, NULL, 0, 0 }
+
+typedef struct pim_validate_stats {
+	unsigned long files;        /* files read */
+	unsigned long rows;         /* data rows read */
+	unsigned long invalid_rows; /* rows with at least one error */
+	unsigned long errors;       /* error diagnostics */
+	unsigned long warnings;     /* warning diagnostics */
+	int stopped;                /* max_errors was reached */
+	char delimiter;             /* the dialect of the last file */
+	char decimal;
+	const char *encoding;       /* static text */
+} pim_validate_stats;
+
+/*
+ * Validate `n` files (a path of "-" is standard input) against `schema`
+ * without writing anything. Every diagnostic goes to `diag`. Returns 0
+ * when there were no errors (warnings allowed), PIM_EDATA when there were,
+ * PIM_EIO when a file cannot be read (the diagnostic says which),
+ * PIM_EINVALID for bad options, or PIM_ENOMEM. *stats is always filled.
+ */
+PIM_API int pim_validate(pim_validate_stats *stats, const pim_schema *schema,
+			 const char *const *paths, size_t n,
+			 const pim_validate_options *opts, pim_diag_fn diag,
+			 void *ctx);
+
 #ifdef __cplusplus
 }
 #endif

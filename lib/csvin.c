@@ -1,0 +1,978 @@
+/*
+ * csvin.c - CSV reader: a detection pass over the whole file, then libcsv
+ * fed one physical line at a time so that every row knows the line of its
+ * first byte. Memory is bounded by the chunk size, the longest row and the
+ * field size limit, never by the number of rows.
+ */
+#include "csvin.h"
+
+#include <csv.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <iconv.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "buf.h"
+
+#define CHUNK (1u << 20)
+
+struct pim_csv {
+	int fd;
+	const char *name;
+	pim_dialect d;
+	unsigned long long size, done;
+	pim_diag_fn diag;
+	void *ctx;
+	size_t max_field;
+
+	iconv_t cd;
+	char *raw;          /* raw chunk */
+	size_t raw_len;     /* bytes in raw (leftover from last iconv first) */
+	char *utf;          /* decoded chunk */
+	size_t utf_len, utf_pos;
+	int eof;            /* the input is exhausted */
+	int finished;       /* csv_fini has run */
+	int first_chunk;
+	pim_buf carry;      /* a line that crosses chunks */
+	int carry_overflow;
+
+	unsigned long line; /* line number of the next physical line */
+	struct csv_parser p;
+	int p_ready;
+	int in_row;
+	unsigned long row_line;
+	int row_ready;
+	int too_many;
+
+	pim_buf data;       /* field bytes of the row being built */
+	size_t *offs;
+	size_t cap;
+	pim_csv_row row;
+};
+
+static const char *const enc_names[] = { "auto",       "utf-8",
+					 "windows-1252", "iso-8859-1",
+					 "utf-16le",   "utf-16be" };
+
+const char *pim_encoding_name(pim_encoding e)
+{
+	return (unsigned)e < 6 ? enc_names[e] : "?";
+}
+
+int pim_encoding_parse(const char *s)
+{
+	if (pim_strcaseeq(s, "auto"))
+		return PIM_ENC_AUTO;
+	if (pim_strcaseeq(s, "utf-8") || pim_strcaseeq(s, "utf8"))
+		return PIM_ENC_UTF8;
+	if (pim_strcaseeq(s, "windows-1252") || pim_strcaseeq(s, "cp1252"))
+		return PIM_ENC_CP1252;
+	if (pim_strcaseeq(s, "iso-8859-1") || pim_strcaseeq(s, "latin1") ||
+	    pim_strcaseeq(s, "latin-1"))
+		return PIM_ENC_LATIN1;
+	if (pim_strcaseeq(s, "utf-16le"))
+		return PIM_ENC_UTF16LE;
+	if (pim_strcaseeq(s, "utf-16be"))
+		return PIM_ENC_UTF16BE;
+	return -1;
+}
+
+static void report(pim_csv *c, unsigned long line, unsigned long col,
+		   const char *code, pim_severity sev, const char *msg)
+{
+	pim_diag d;
+	if (!c->diag)
+		return;
+	memset(&d, 0, sizeof d);
+	d.file = c->name;
+	d.line = line;
+	d.col = col;
+	d.code = code;
+	d.severity = sev;
+	d.message = msg;
+	c->diag(&d, c->ctx);
+}
+
+/* ---- detection --------------------------------------------------------- */
+
+typedef struct scan {
+	/* per candidate delimiter: , ; \t | */
+	unsigned long cnt[4];       /* in the current record */
+	unsigned long first[4];     /* in the first record */
+	unsigned long agree[4];     /* records whose count equals the first */
+	unsigned long records;
+	int in_quote;
+	int prev_cr;
+	unsigned long lf, crlf, cr;
+	unsigned long comma_dec, dot_dec; /* digit,digit and digit.digit */
+	unsigned char prev, prev2;
+	/* encoding */
+	unsigned long line;
+	int utf8_ok;
+	unsigned long bad_line, bad_byte; /* first invalid UTF-8 */
+	unsigned long long offset;
+	unsigned char pend[4];
+	size_t npend, need;
+	unsigned long long pend_off;
+	unsigned long pend_line;
+	int c1_undefined;    /* bytes undefined in Windows-1252 */
+	unsigned long nul;
+	unsigned long nul_line;
+	int record_has_data;
+} scan;
+
+static const char cand[4] = { ',', ';', '\t', '|' };
+
+static void end_record(scan *s)
+{
+	if (!s->record_has_data) {
+		memset(s->cnt, 0, sizeof s->cnt);
+		return;
+	}
+	if (s->records == 0)
+		memcpy(s->first, s->cnt, sizeof s->cnt);
+	for (int k = 0; k < 4; k++)
+		if (s->cnt[k] == s->first[k])
+			s->agree[k]++;
+	s->records++;
+	memset(s->cnt, 0, sizeof s->cnt);
+	s->record_has_data = 0;
+}
+
+static void utf8_bad(scan *s)
+{
+	if (s->utf8_ok) {
+		s->utf8_ok = 0;
+		s->bad_line = s->pend_line;
+		s->bad_byte = (unsigned long)s->pend_off + 1;
+	}
+	s->npend = 0;
+	s->need = 0;
+}
+
+static void scan_bytes(scan *s, const unsigned char *p, size_t n, char quote)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = p[i];
+
+		/* UTF-8 validity, across chunk borders */
+		if (s->need) {
+			if ((c & 0xC0) != 0x80) {
+				utf8_bad(s);
+			} else {
+				s->pend[s->npend++] = c;
+				if (s->npend == s->need + 1) {
+					unsigned long cp;
+					unsigned char b0 = s->pend[0];
+					size_t k = s->need;
+					cp = b0 & (k == 1 ? 0x1F : k == 2 ? 0x0F : 0x07);
+					for (size_t j = 1; j <= k; j++)
+						cp = (cp << 6) | (s->pend[j] & 0x3F);
+					if ((k == 2 && cp < 0x800) ||
+					    (k == 3 && cp < 0x10000) || cp > 0x10FFFF ||
+					    (cp >= 0xD800 && cp <= 0xDFFF))
+						utf8_bad(s);
+					s->need = 0;
+					s->npend = 0;
+				}
+				goto structure;
+			}
+		}
+		if (c >= 0x80) {
+			if (c == 0x81 || c == 0x8D || c == 0x8F || c == 0x90 ||
+			    c == 0x9D)
+				s->c1_undefined = 1;
+			s->pend_off = s->offset + i;
+			s->pend_line = s->line;
+			s->pend[0] = c;
+			s->npend = 1;
+			if (c >= 0xC2 && c <= 0xDF)
+				s->need = 1;
+			else if (c >= 0xE0 && c <= 0xEF)
+				s->need = 2;
+			else if (c >= 0xF0 && c <= 0xF4)
+				s->need = 3;
+			else
+				utf8_bad(s);
+		}
+	structure:
+		if (c == 0 && s->nul++ == 0)
+			s->nul_line = s->line;
+		if (c == '\n') {
+			if (s->prev_cr)
+				s->crlf++;
+			else
+				s->lf++;
+			s->line++;
+			s->prev_cr = 0;
+			if (!s->in_quote)
+				end_record(s);
+			s->prev2 = s->prev;
+			s->prev = c;
+			continue;
+		}
+		if (s->prev_cr) {
+			/* a lone CR before this byte */
+			s->cr++;
+			if (!s->lf && !s->crlf) {
+				/* CR-only files: CR ends lines */
+				s->line++;
+				if (!s->in_quote)
+					end_record(s);
+			}
+		}
+		s->prev_cr = c == '\r';
+		if (c == (unsigned char)quote) {
+			s->in_quote = !s->in_quote;
+			s->record_has_data = 1;
+		} else if (!s->in_quote) {
+			if (c == ',')
+				s->cnt[0]++;
+			else if (c == ';')
+				s->cnt[1]++;
+			else if (c == '\t')
+				s->cnt[2]++;
+			else if (c == '|')
+				s->cnt[3]++;
+			if (c >= '0' && c <= '9' && s->prev2 >= '0' &&
+			    s->prev2 <= '9') {
+				if (s->prev == ',')
+					s->comma_dec++;
+				else if (s->prev == '.')
+					s->dot_dec++;
+			}
+			if (c != '\r' && c != ' ')
+				s->record_has_data = 1;
+		}
+		s->prev2 = s->prev;
+		s->prev = c;
+	}
+	s->offset += n;
+}
+
+static int read_full(int fd, char *buf, size_t cap, size_t *got)
+{
+	size_t n = 0;
+	while (n < cap) {
+		ssize_t r = read(fd, buf + n, cap - n);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	*got = n;
+	return 0;
+}
+
+static iconv_t open_iconv(pim_encoding e)
+{
+	const char *from = e == PIM_ENC_CP1252    ? "WINDOWS-1252"
+			   : e == PIM_ENC_LATIN1  ? "ISO-8859-1"
+			   : e == PIM_ENC_UTF16LE ? "UTF-16LE"
+			   : e == PIM_ENC_UTF16BE ? "UTF-16BE"
+						  : NULL;
+	if (!from)
+		return (iconv_t)-1;
+	return iconv_open("UTF-8", from);
+}
+
+/*
+ * Converts raw[0..raw_len) into utf; keeps an incomplete trailing sequence
+ * in raw for the next chunk. Returns 0 or -1 on an invalid sequence
+ * (replaced by U+FFFD so that the row is reported, not the file lost).
+ */
+static int decode(pim_csv *c)
+{
+	char *in = c->raw, *out = c->utf;
+	size_t inleft = c->raw_len, outleft = 3 * CHUNK + 16;
+
+	if (c->cd == (iconv_t)-1) {
+		memcpy(c->utf, c->raw, c->raw_len);
+		c->utf_len = c->raw_len;
+		c->raw_len = 0;
+		c->utf_pos = 0;
+		return 0;
+	}
+	while (inleft > 0) {
+		size_t r = iconv(c->cd, &in, &inleft, &out, &outleft);
+		if (r != (size_t)-1)
+			break;
+		if (errno == EINVAL && !c->eof)
+			break; /* incomplete sequence: wait for more input */
+		if (errno == EILSEQ || errno == EINVAL) {
+			/* skip one unit, write U+FFFD */
+			size_t skip = (c->d.encoding == PIM_ENC_UTF16LE ||
+				       c->d.encoding == PIM_ENC_UTF16BE)
+					      ? 2
+					      : 1;
+			if (skip > inleft)
+				skip = inleft;
+			in += skip;
+			inleft -= skip;
+			if (outleft >= 3) {
+				memcpy(out, "\xEF\xBF\xBD", 3);
+				out += 3;
+				outleft -= 3;
+			}
+			continue;
+		}
+		return -1;
+	}
+	c->utf_len = (size_t)(out - c->utf);
+	c->utf_pos = 0;
+	memmove(c->raw, in, inleft);
+	c->raw_len = inleft;
+	return 0;
+}
+
+static int detect(pim_csv *c, int in_fd, int spool_fd, char *err,
+		  size_t errlen)
+{
+	scan s;
+	size_t got;
+	unsigned long long total = 0;
+	int utf16 = c->d.encoding == PIM_ENC_UTF16LE ||
+		    c->d.encoding == PIM_ENC_UTF16BE;
+	iconv_t cd = (iconv_t)-1;
+	int first = 1;
+	size_t nul_even = 0, nul_odd = 0, sample = 0;
+
+	memset(&s, 0, sizeof s);
+	s.line = 1;
+	s.utf8_ok = 1;
+	for (;;) {
+		const unsigned char *p;
+		size_t n;
+		if (read_full(in_fd, c->raw, CHUNK, &got)) {
+			snprintf(err, errlen, "%s: %s", c->name, strerror(errno));
+			return PIM_EIO;
+		}
+		if (got == 0)
+			break;
+		if (spool_fd >= 0) {
+			size_t w = 0;
+			while (w < got) {
+				ssize_t r = write(spool_fd, c->raw + w, got - w);
+				if (r < 0 && errno == EINTR)
+					continue;
+				if (r <= 0) {
+					snprintf(err, errlen,
+						 "spooling standard input: %s",
+						 strerror(errno));
+					return PIM_EIO;
+				}
+				w += (size_t)r;
+			}
+		}
+		total += got;
+		p = (const unsigned char *)c->raw;
+		n = got;
+		if (first) {
+			first = 0;
+			if (n >= 3 && p[0] == 0xEF && p[1] == 0xBB && p[2] == 0xBF) {
+				c->d.bom = 1;
+				if (c->d.encoding == PIM_ENC_AUTO)
+					c->d.encoding = PIM_ENC_UTF8;
+				p += 3;
+				n -= 3;
+			} else if (n >= 2 && ((p[0] == 0xFF && p[1] == 0xFE) ||
+					      (p[0] == 0xFE && p[1] == 0xFF))) {
+				c->d.bom = 1;
+				if (c->d.encoding == PIM_ENC_AUTO)
+					c->d.encoding = p[0] == 0xFF
+								? PIM_ENC_UTF16LE
+								: PIM_ENC_UTF16BE;
+				p += 2;
+				n -= 2;
+			}
+			utf16 = c->d.encoding == PIM_ENC_UTF16LE ||
+				c->d.encoding == PIM_ENC_UTF16BE;
+			if (!utf16) {
+				/* UTF-16 without a BOM: NULs in every other byte */
+				for (size_t i = 0; i < n && i < 4096; i++, sample++)
+					if (p[i] == 0) {
+						if (i % 2)
+							nul_odd++;
+						else
+							nul_even++;
+					}
+				if (sample >= 8 &&
+				    (nul_odd > sample * 3 / 8 ||
+				     nul_even > sample * 3 / 8)) {
+					char msg[200];
+					snprintf(msg, sizeof msg,
+						 "the file looks like UTF-16 "
+						 "without a byte-order mark; "
+						 "save it as UTF-8 or set "
+						 "encoding: utf-16%s",
+						 nul_odd > nul_even ? "le" : "be");
+					report(c, 1, 0, "encoding",
+					       PIM_SEV_ERROR, msg);
+					return PIM_EDATA;
+				}
+			} else {
+				cd = open_iconv(c->d.encoding);
+				if (cd == (iconv_t)-1) {
+					snprintf(err, errlen,
+						 "cannot convert from %s",
+						 pim_encoding_name(c->d.encoding));
+					return PIM_EIO;
+				}
+			}
+		}
+		if (utf16) {
+			/* detection on the UTF-8 text */
+			char *in = (char *)p, *out = c->utf;
+			size_t inleft = n, outleft = 3 * CHUNK + 16;
+			while (inleft) {
+				if (iconv(cd, &in, &inleft, &out, &outleft) ==
+				    (size_t)-1) {
+					if (errno == EINVAL)
+						break;
+					in += 2 <= inleft ? 2 : inleft;
+					inleft -= 2 <= inleft ? 2 : inleft;
+				}
+			}
+			scan_bytes(&s, (const unsigned char *)c->utf,
+				   (size_t)(out - c->utf),
+				   c->d.quote ? c->d.quote : '"');
+		} else {
+			scan_bytes(&s, p, n, c->d.quote ? c->d.quote : '"');
+		}
+	}
+	if (cd != (iconv_t)-1)
+		iconv_close(cd);
+	if (s.prev_cr)
+		s.cr++;
+	if (!s.in_quote)
+		end_record(&s);
+	else if (s.record_has_data)
+		end_record(&s);
+	c->size = total;
+
+	/* encoding */
+	if (c->d.encoding == PIM_ENC_AUTO) {
+		if (s.utf8_ok && !s.need)
+			c->d.encoding = PIM_ENC_UTF8;
+		else if (!s.c1_undefined)
+			c->d.encoding = PIM_ENC_CP1252;
+		else {
+			char msg[200];
+			snprintf(msg, sizeof msg,
+				 "byte %lu is not UTF-8, and the file is not "
+				 "Windows-1252 or ISO-8859-1 either; set "
+				 "encoding: in the mapping",
+				 s.bad_byte);
+			report(c, s.bad_line, 0, "encoding", PIM_SEV_ERROR, msg);
+			return PIM_EDATA;
+		}
+	} else if (c->d.encoding == PIM_ENC_UTF8 && !s.utf8_ok) {
+		char msg[160];
+		snprintf(msg, sizeof msg,
+			 "invalid UTF-8 at byte %lu (the file is read as UTF-8)",
+			 s.bad_byte);
+		report(c, s.bad_line, 0, "encoding", PIM_SEV_ERROR, msg);
+	}
+	/* line ends */
+	if (s.crlf >= s.lf && s.crlf >= s.cr && s.crlf)
+		c->d.eol = PIM_EOL_CRLF;
+	else if (s.cr > s.lf && !s.crlf)
+		c->d.eol = PIM_EOL_CR;
+	else
+		c->d.eol = PIM_EOL_LF;
+	/* delimiter: the candidate whose per-record count is most often the
+	 * same as in the first record (ties: the order , ; tab |) */
+	if (!c->d.delimiter) {
+		int best = -1;
+		unsigned long best_score = 0;
+		for (int k = 0; k < 4; k++) {
+			unsigned long score = s.first[k] ? s.agree[k] : 0;
+			if (score > best_score ||
+			    (score == best_score && best >= 0 && score &&
+			     s.first[k] > s.first[best])) {
+				best = k;
+				best_score = score;
+			}
+		}
+		c->d.delimiter = best >= 0 ? cand[best] : ',';
+	}
+	if (!c->d.quote)
+		c->d.quote = '"';
+	if (!c->d.decimal) {
+		if (c->d.delimiter == ',')
+			c->d.decimal = '.';
+		else
+			c->d.decimal = s.comma_dec > s.dot_dec ? ',' : '.';
+	}
+	return 0;
+}
+
+/* ---- libcsv plumbing ----------------------------------------------- */
+
+static __thread size_t field_limit;
+
+static void *limited_realloc(void *p, size_t n)
+{
+	if (n > field_limit)
+		return NULL;
+	return pim_realloc(p, n);
+}
+
+static int is_space_lf(unsigned char ch)
+{
+	return ch == ' ' || ch == '\t' || ch == '\r';
+}
+
+static int is_space_cr(unsigned char ch)
+{
+	return ch == ' ' || ch == '\t' || ch == '\n';
+}
+
+static int is_term_lf(unsigned char ch)
+{
+	return ch == '\n';
+}
+
+static int is_term_cr(unsigned char ch)
+{
+	return ch == '\r';
+}
+
+static int parser_init(pim_csv *c)
+{
+	if (csv_init(&c->p, CSV_STRICT_FINI | CSV_APPEND_NULL))
+		return PIM_ENOMEM;
+	csv_set_delim(&c->p, (unsigned char)c->d.delimiter);
+	csv_set_quote(&c->p, (unsigned char)c->d.quote);
+	csv_set_realloc_func(&c->p, limited_realloc);
+	csv_set_free_func(&c->p, pim_free);
+	if (c->d.eol == PIM_EOL_CR) {
+		csv_set_term_func(&c->p, is_term_cr);
+		csv_set_space_func(&c->p, is_space_cr);
+	} else {
+		csv_set_term_func(&c->p, is_term_lf);
+		csv_set_space_func(&c->p, is_space_lf);
+	}
+	c->p_ready = 1;
+	return 0;
+}
+
+static void on_field(void *s, size_t len, void *data)
+{
+	pim_csv *c = data;
+
+	if (c->too_many)
+		return;
+	if (c->row.n >= PIM_CSV_MAX_COLUMNS) {
+		c->too_many = 1;
+		return;
+	}
+	if (c->row.n >= c->cap) {
+		size_t ncap = c->cap ? c->cap * 2 : 32;
+		size_t *no = pim_realloc(c->offs, ncap * sizeof *no);
+		size_t *nl = pim_realloc(c->row.len, ncap * sizeof *nl);
+		char **nf;
+		if (no)
+			c->offs = no;
+		if (nl)
+			c->row.len = nl;
+		nf = pim_realloc(c->row.field, ncap * sizeof *nf);
+		if (nf)
+			c->row.field = nf;
+		if (!no || !nl || !nf) {
+			c->too_many = 2; /* out of memory */
+			return;
+		}
+		c->cap = ncap;
+	}
+	c->offs[c->row.n] = c->data.len;
+	c->row.len[c->row.n] = len;
+	{
+		int rc = pim_buf_add(&c->data, s ? s : "", s ? len : 0);
+		if (!rc)
+			rc = pim_buf_addc(&c->data, '\0');
+		if (rc) {
+			c->too_many = rc == PIM_ELIMIT ? 3 : 2;
+			return;
+		}
+	}
+	c->row.n++;
+}
+
+static void on_row(int term, void *data)
+{
+	pim_csv *c = data;
+	(void)term;
+	c->in_row = 0;
+	c->row_ready = 1;
+}
+
+static void reset_row(pim_csv *c)
+{
+	c->row.n = 0;
+	c->too_many = 0;
+	pim_buf_clear(&c->data);
+}
+
+static int restart_parser(pim_csv *c)
+{
+	csv_free(&c->p);
+	c->p_ready = 0;
+	reset_row(c);
+	c->in_row = 0;
+	c->row_ready = 0;
+	return parser_init(c);
+}
+
+static int line_is_blank(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (s[i] != '\r' && s[i] != '\n' && s[i] != ' ' && s[i] != '\t')
+			return 0;
+	return 1;
+}
+
+/* Feeds one physical line (with its terminator, except at the end). */
+static int feed_line(pim_csv *c, const char *s, size_t n, int complete)
+{
+	size_t used;
+
+	if (!c->in_row) {
+		if (line_is_blank(s, n)) {
+			if (complete)
+				report(c, c->line, 0, "blank-line",
+				       PIM_SEV_WARNING, "blank line skipped");
+			if (complete)
+				c->line++;
+			return 0;
+		}
+		c->in_row = 1;
+		c->row_line = c->line;
+		reset_row(c);
+	}
+	field_limit = c->max_field;
+	used = csv_parse(&c->p, s, n, on_field, on_row, c);
+	if (used < n || c->too_many == 2) {
+		char msg[160];
+		if (csv_error(&c->p) == CSV_ENOMEM && c->too_many != 2) {
+			snprintf(msg, sizeof msg,
+				 "field %zu is larger than the limit of %zu "
+				 "bytes; row skipped",
+				 c->row.n + 1, c->max_field);
+			report(c, c->row_line, c->row.n + 1, "field-too-large",
+			       PIM_SEV_ERROR, msg);
+		} else if (c->too_many == 2) {
+			return PIM_ENOMEM;
+		} else {
+			snprintf(msg, sizeof msg, "cannot parse the row: %s",
+				 csv_strerror(csv_error(&c->p)));
+			report(c, c->row_line, 0, "parse", PIM_SEV_ERROR, msg);
+		}
+		if (restart_parser(c))
+			return PIM_ENOMEM;
+	}
+	if (complete)
+		c->line++;
+	return 0;
+}
+
+int pim_csv_open(pim_csv **out, const char *path, const pim_dialect *forced,
+		 size_t max_field, pim_diag_fn diag, void *ctx, char *err,
+		 size_t errlen)
+{
+	pim_csv *c;
+	struct stat st;
+	int rc = 0, in_fd = -1, spool_fd = -1;
+
+	*out = NULL;
+	c = pim_calloc(1, sizeof *c);
+	if (!c)
+		return PIM_ENOMEM;
+	c->fd = -1;
+	c->cd = (iconv_t)-1;
+	c->name = path;
+	c->diag = diag;
+	c->ctx = ctx;
+	c->max_field = max_field ? max_field : PIM_CSV_MAX_FIELD;
+	c->line = 1;
+	c->first_chunk = 1;
+	if (forced)
+		c->d = *forced;
+	else {
+		pim_dialect d0 = PIM_DIALECT_INIT;
+		c->d = d0;
+	}
+	/* a physical line and a row are capped; the field limit and the
+	 * column limit are checked separately with clearer messages */
+	pim_buf_init(&c->carry, 4 * c->max_field + CHUNK);
+	pim_buf_init(&c->data, 4 * c->max_field + CHUNK);
+	c->raw = pim_malloc(CHUNK + 8);
+	c->utf = pim_malloc(3 * CHUNK + 16);
+	if (!c->raw || !c->utf) {
+		pim_csv_close(c);
+		return PIM_ENOMEM;
+	}
+	if (strcmp(path, "-") == 0) {
+		char tmpl[] = "/tmp/pim-stdin-XXXXXX";
+		const char *dir = getenv("TMPDIR");
+		char tbuf[4096];
+		if (dir && *dir) {
+			snprintf(tbuf, sizeof tbuf, "%s/pim-stdin-XXXXXX", dir);
+			spool_fd = mkstemp(tbuf);
+			if (spool_fd >= 0)
+				unlink(tbuf);
+		} else {
+			spool_fd = mkstemp(tmpl);
+			if (spool_fd >= 0)
+				unlink(tmpl);
+		}
+		if (spool_fd < 0) {
+			snprintf(err, errlen, "cannot spool standard input: %s",
+				 strerror(errno));
+			pim_csv_close(c);
+			return PIM_EIO;
+		}
+		in_fd = 0;
+		c->name = "(stdin)";
+	} else {
+		in_fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (in_fd < 0) {
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+			pim_csv_close(c);
+			return PIM_EIO;
+		}
+		if (fstat(in_fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+			snprintf(err, errlen, "%s: is a directory", path);
+			close(in_fd);
+			pim_csv_close(c);
+			return PIM_EIO;
+		}
+	}
+	rc = detect(c, in_fd, spool_fd, err, errlen);
+	if (spool_fd >= 0) {
+		c->fd = spool_fd;
+	} else {
+		c->fd = in_fd;
+		in_fd = -1;
+	}
+	if (rc)
+		goto fail;
+	if (lseek(c->fd, 0, SEEK_SET) != 0) {
+		snprintf(err, errlen, "%s: cannot re-read: %s", c->name,
+			 strerror(errno));
+		rc = PIM_EIO;
+		goto fail;
+	}
+	if (c->d.encoding != PIM_ENC_UTF8) {
+		c->cd = open_iconv(c->d.encoding);
+		if (c->cd == (iconv_t)-1) {
+			snprintf(err, errlen, "cannot convert from %s",
+				 pim_encoding_name(c->d.encoding));
+			rc = PIM_EIO;
+			goto fail;
+		}
+	}
+	if ((rc = parser_init(c)))
+		goto fail;
+	*out = c;
+	return 0;
+fail:
+	pim_csv_close(c);
+	return rc;
+}
+
+const pim_dialect *pim_csv_dialect(const pim_csv *c)
+{
+	return &c->d;
+}
+
+void pim_csv_progress(const pim_csv *c, unsigned long long *done,
+		      unsigned long long *total)
+{
+	*done = c->done;
+	*total = c->size;
+}
+
+/* Reads and decodes the next chunk into utf. Returns 0, 1 at the end. */
+static int next_chunk(pim_csv *c)
+{
+	size_t got;
+	char *p;
+
+	if (c->eof)
+		return 1;
+	if (read_full(c->fd, c->raw + c->raw_len, CHUNK - c->raw_len, &got))
+		return PIM_EIO;
+	c->done += got;
+	if (got == 0)
+		c->eof = 1;
+	c->raw_len += got;
+	if (c->raw_len == 0)
+		return 1;
+	p = c->raw;
+	if (c->first_chunk) {
+		size_t skip = 0;
+		c->first_chunk = 0;
+		if (c->d.bom) {
+			if (c->raw_len >= 3 && (unsigned char)p[0] == 0xEF)
+				skip = 3;
+			else if (c->raw_len >= 2 && ((unsigned char)p[0] == 0xFF ||
+						     (unsigned char)p[0] == 0xFE))
+				skip = 2;
+		}
+		if (skip) {
+			memmove(c->raw, c->raw + skip, c->raw_len - skip);
+			c->raw_len -= skip;
+		}
+	}
+	if (decode(c))
+		return PIM_EIO;
+	return 0;
+}
+
+static int next_row(pim_csv *c, pim_csv_row **row)
+{
+	char term = c->d.eol == PIM_EOL_CR ? '\r' : '\n';
+	int rc;
+
+	*row = NULL;
+	c->row_ready = 0;
+	while (!c->row_ready) {
+		const char *s, *e;
+		size_t n;
+
+		if (c->utf_pos >= c->utf_len) {
+			rc = next_chunk(c);
+			if (rc < 0)
+				return rc;
+			if (rc == 1) {
+				/* end of input: the last line, then fini */
+				if (c->finished)
+					return 0;
+				if (c->carry.len) {
+					if ((rc = feed_line(c, c->carry.data,
+							    c->carry.len, 0)))
+						return rc;
+					pim_buf_clear(&c->carry);
+					if (c->row_ready)
+						break;
+				}
+				c->finished = 1;
+				field_limit = c->max_field;
+				if (csv_fini(&c->p, on_field, on_row, c) != 0) {
+					char msg[160];
+					if (csv_error(&c->p) == CSV_EPARSE)
+						snprintf(msg, sizeof msg,
+							 "the file ends inside "
+							 "a quoted field that "
+							 "starts on this line");
+					else
+						snprintf(msg, sizeof msg,
+							 "field %zu is larger than the "
+							 "limit of %zu bytes",
+							 c->row.n + 1, c->max_field);
+					report(c, c->row_line, c->row.n + 1,
+					       csv_error(&c->p) == CSV_EPARSE
+						       ? "unterminated-quote"
+						       : "field-too-large",
+					       PIM_SEV_ERROR, msg);
+					return 0;
+				}
+				if (c->row_ready)
+					break;
+				return 0;
+			}
+			continue;
+		}
+		s = c->utf + c->utf_pos;
+		n = c->utf_len - c->utf_pos;
+		e = memchr(s, term, n);
+		if (!e) {
+			/* partial line: keep it for the next chunk */
+			if (!c->carry_overflow &&
+			    pim_buf_add(&c->carry, s, n) == PIM_ELIMIT)
+				c->carry_overflow = 1;
+			c->utf_pos = c->utf_len;
+			continue;
+		}
+		n = (size_t)(e - s) + 1;
+		c->utf_pos += n;
+		if (c->carry.len || c->carry_overflow) {
+			if (c->carry_overflow) {
+				report(c, c->line, 0, "field-too-large",
+				       PIM_SEV_ERROR, "line too long; skipped");
+				c->carry_overflow = 0;
+				pim_buf_clear(&c->carry);
+				c->line++;
+				if (restart_parser(c))
+					return PIM_ENOMEM;
+				continue;
+			}
+			if (pim_buf_add(&c->carry, s, n))
+				return PIM_ENOMEM;
+			rc = feed_line(c, c->carry.data, c->carry.len, 1);
+			pim_buf_clear(&c->carry);
+		} else {
+			rc = feed_line(c, s, n, 1);
+		}
+		if (rc)
+			return rc;
+	}
+	if (c->too_many == 1 || c->too_many == 3) {
+		char msg[120];
+		if (c->too_many == 1)
+			snprintf(msg, sizeof msg,
+				 "the row has more than %d fields; skipped",
+				 PIM_CSV_MAX_COLUMNS);
+		else
+			snprintf(msg, sizeof msg,
+				 "the row is larger than %zu bytes; skipped",
+				 c->data.max);
+		report(c, c->row_line, 0,
+		       c->too_many == 1 ? "too-many-fields" : "row-too-large",
+		       PIM_SEV_ERROR, msg);
+		reset_row(c);
+		return 2; /* skipped: read on */
+	}
+	for (size_t i = 0; i < c->row.n; i++)
+		c->row.field[i] = c->data.data + c->offs[i];
+	c->row.line = c->row_line;
+	*row = &c->row;
+	return 1;
+}
+
+int pim_csv_next(pim_csv *c, pim_csv_row **row)
+{
+	int rc;
+	while ((rc = next_row(c, row)) == 2)
+		;
+	return rc;
+}
+
+void pim_csv_close(pim_csv *c)
+{
+	if (!c)
+		return;
+	if (c->p_ready)
+		csv_free(&c->p);
+	if (c->cd != (iconv_t)-1)
+		iconv_close(c->cd);
+	if (c->fd > 0)
+		close(c->fd);
+	pim_free(c->raw);
+	pim_free(c->utf);
+	pim_buf_free(&c->carry);
+	pim_buf_free(&c->data);
+	pim_free(c->offs);
+	pim_free(c->row.len);
+	pim_free(c->row.field);
+	pim_free(c);
+}

@@ -1,0 +1,38 @@
+/*
+ * pipeline.h - reader -> mapper -> validator over supplier files (private).
+ * `pim validate` runs it with no writer; import gives it a record callback.
+ */
+#ifndef PIM_PIPELINE_H
+#define PIM_PIPELINE_H
+
+#include "csvin.h"
+#include "mapping.h"
+#include "pim.h"
+#include "schema.h"
+
+/* One mapped, checked record. Pointers are valid during the callback. */
+typedef struct pim_record {
+	const char *file;
+	size_t file_index;
+	unsigned long line;
+	size_t n_slots;
+	const pim_slot *slots;   /* the schema's slots, see pim_slots_build */
+	const char *const *value; /* canonical per slot; NULL = not given */
+	int errors;               /* errors found in this record */
+	const pim_csv_row *raw;   /* the row as read (UTF-8) */
+	const pim_dialect *dialect;
+} pim_record;
+
+typedef int (*pim_record_fn)(const pim_record *r, void *ctx);
+
+/* Slots: every attribute once, localizable ones once per locale. */
+int pim_slots_build(pim_slot **out, size_t *n, const pim_schema *s);
+long pim_slot_find(const pim_slot *slots, size_t n, size_t attr,
+		   const char *locale);
+
+int pim_pipeline_run(pim_validate_stats *st, const pim_schema *s,
+		     const char *const *paths, size_t n,
+		     const pim_validate_options *o, pim_diag_fn diag,
+		     void *dctx, pim_record_fn rec, void *rctx);
+
+#endif

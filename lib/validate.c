@@ -1,0 +1,777 @@
+/*
+ * validate.c - the pipeline: each CSV row is mapped onto attribute slots,
+ * every cell parsed with the value parsers, cross-field checks evaluated,
+ * and unique values tracked across all files. Nothing is allocated per cell
+ * on this path; buffers are reused row after row.
+ */
+#include "pipeline.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "uniq.h"
+#include "value.h"
+
+#define SHOW_VALUE_MAX 200
+
+int pim_slots_build(pim_slot **out, size_t *n, const pim_schema *s)
+{
+	size_t count = 0, k = 0;
+	pim_slot *v;
+
+	for (size_t i = 0; i < s->n_attrs; i++)
+		count += s->attrs[i].localizable && s->n_locales ? s->n_locales
+								 : 1;
+	v = pim_calloc(count + 1, sizeof *v);
+	if (!v)
+		return PIM_ENOMEM;
+	for (size_t i = 0; i < s->n_attrs; i++) {
+		if (s->attrs[i].localizable && s->n_locales) {
+			for (size_t l = 0; l < s->n_locales; l++) {
+				v[k].attr = i;
+				v[k].locale = s->locales[l];
+				k++;
+			}
+		} else {
+			v[k].attr = i;
+			v[k].locale = NULL;
+			k++;
+		}
+	}
+	*out = v;
+	*n = count;
+	return 0;
+}
+
+long pim_slot_find(const pim_slot *slots, size_t n, size_t attr,
+		   const char *locale)
+{
+	for (size_t i = 0; i < n; i++)
+		if (slots[i].attr == attr &&
+		    (slots[i].locale == locale ||
+		     (slots[i].locale && locale &&
+		      !strcmp(slots[i].locale, locale))))
+			return (long)i;
+	return -1;
+}
+
+/* What one column of the current file does. */
+typedef struct colplan {
+	const pim_colmap *cm; /* NULL when mapped by header = code */
+	long slot;            /* -1: ignored */
+	long currency_field;  /* column holding the currency, or -1 */
+	unsigned transforms;
+	const pim_unit *unit;
+	const char *currency;
+} colplan;
+
+typedef struct run {
+	const pim_schema *s;
+	const pim_validate_options *o;
+	const pim_mapping *m;
+	pim_diag_fn diag;
+	void *dctx;
+	pim_validate_stats *st;
+	pim_record_fn rec;
+	void *rctx;
+
+	pim_slot *slots;
+	size_t n_slots;
+	pim_buf *vals;        /* per slot */
+	const char **value;   /* per slot, NULL when not given */
+	long *slot_field;     /* per slot: column that set it, -1 */
+	pim_buf tmp, tmp2;
+	pim_uniq *uniq;
+	int *slot_unique;     /* per slot */
+
+	const char *const *paths;
+	size_t n_paths;
+	const char *file;     /* current file name */
+	size_t file_index;
+	colplan *plan;
+	size_t n_cols;
+	char **header;        /* copies of the header names */
+	int stop;
+	int row_errors;
+} run;
+
+static void emit(run *r, unsigned long line, unsigned long col,
+		 const char *column, const char *attr, const char *code,
+		 pim_severity sev, const char *msg, const char *value,
+		 size_t vlen)
+{
+	pim_diag d;
+	char shown[SHOW_VALUE_MAX + 4];
+
+	if (sev == PIM_SEV_ERROR) {
+		r->st->errors++;
+		r->row_errors++;
+	} else {
+		r->st->warnings++;
+	}
+	if (r->diag && !r->stop) {
+		memset(&d, 0, sizeof d);
+		d.file = r->file;
+		d.line = line;
+		d.col = col;
+		d.column = column;
+		d.attribute = attr;
+		d.code = code;
+		d.severity = sev;
+		d.message = msg;
+		if (value) {
+			if (vlen > SHOW_VALUE_MAX) {
+				/* cut on a UTF-8 boundary */
+				size_t k = SHOW_VALUE_MAX;
+				while (k > 0 && ((unsigned char)value[k] & 0xC0) ==
+							0x80)
+					k--;
+				memcpy(shown, value, k);
+				memcpy(shown + k, "...", 4);
+				d.value = shown;
+			} else {
+				d.value = value;
+			}
+		}
+		if (r->diag(&d, r->dctx))
+			r->stop = 1;
+	}
+	if (r->o->max_errors && r->st->errors >= r->o->max_errors &&
+	    sev == PIM_SEV_ERROR)
+		r->stop = r->st->stopped = 1;
+}
+
+static void emitf(run *r, unsigned long line, unsigned long col,
+		  const char *code, pim_severity sev, const char *fmt, ...)
+	__attribute__((format(printf, 6, 7)));
+
+static void emitf(run *r, unsigned long line, unsigned long col,
+		  const char *code, pim_severity sev, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	emit(r, line, col, NULL, NULL, code, sev, msg, NULL, 0);
+}
+
+/* Reader diagnostics pass through, counted. */
+static int reader_diag(const pim_diag *d, void *ctx)
+{
+	run *r = ctx;
+	emit(r, d->line, d->col, NULL, NULL, d->code, d->severity, d->message,
+	     NULL, 0);
+	return r->stop;
+}
+
+static void free_header(run *r)
+{
+	for (size_t i = 0; i < r->n_cols; i++)
+		pim_free(r->header[i]);
+	pim_free(r->header);
+	pim_free(r->plan);
+	r->header = NULL;
+	r->plan = NULL;
+	r->n_cols = 0;
+}
+
+static int looks_numeric(const char *s, size_t len)
+{
+	size_t digits = 0;
+	if (!len)
+		return 0;
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] >= '0' && s[i] <= '9')
+			digits++;
+		else if (!strchr(" .,-+", s[i]))
+			return 0;
+	}
+	return digits > 0;
+}
+
+/* Matches a header to an attribute slot when there is no mapping:
+ * "code", "code-locale" or "code@locale". */
+static long header_slot(run *r, const char *h)
+{
+	char code[80];
+	const char *sep = strpbrk(h, "@-");
+	long attr;
+
+	if (strlen(h) >= sizeof code)
+		return -1;
+	attr = pim_schema_attribute_find(r->s, h);
+	if (attr >= 0) {
+		const pim_attr *a = &r->s->attrs[attr];
+		return pim_slot_find(r->slots, r->n_slots, (size_t)attr,
+				     a->localizable && r->s->n_locales
+					     ? r->s->locales[0]
+					     : NULL);
+	}
+	if (!sep)
+		return -1;
+	snprintf(code, sizeof code, "%.*s", (int)(sep - h), h);
+	attr = pim_schema_attribute_find(r->s, code);
+	if (attr < 0 || !r->s->attrs[attr].localizable)
+		return -1;
+	return pim_slot_find(r->slots, r->n_slots, (size_t)attr, sep + 1);
+}
+
+static int is_ignored(const pim_mapping *m, const char *h)
+{
+	for (size_t i = 0; m && i < m->n_ignore; i++)
+		if (!strcmp(m->ignore[i], h))
+			return 1;
+	return 0;
+}
+
+/* Builds the column plan from the header row (or from positions). */
+static int plan_columns(run *r, const pim_csv_row *row, int has_header)
+{
+	const pim_mapping *m = r->m;
+	int key_found = 0;
+
+	r->n_cols = row->n;
+	r->plan = pim_calloc(row->n + 1, sizeof *r->plan);
+	r->header = pim_calloc(row->n + 1, sizeof *r->header);
+	if (!r->plan || !r->header)
+		return PIM_ENOMEM;
+	for (size_t j = 0; j < row->n; j++) {
+		char num[24];
+		snprintf(num, sizeof num, "#%zu", j + 1);
+		r->header[j] = pim_strdup(has_header ? row->field[j] : num);
+		if (!r->header[j])
+			return PIM_ENOMEM;
+		r->plan[j].slot = -1;
+		r->plan[j].currency_field = -1;
+	}
+	if (has_header) {
+		for (size_t j = 0; j < row->n; j++) {
+			if (row->len[j] == 0) {
+				emitf(r, row->line, j + 1, "empty-header",
+				      PIM_SEV_ERROR,
+				      "column %zu has no name in the header", j + 1);
+				continue;
+			}
+			for (size_t k = 0; k < j; k++)
+				if (!strcmp(r->header[k], r->header[j])) {
+					emitf(r, row->line, j + 1,
+					      "duplicate-header", PIM_SEV_ERROR,
+					      "column '%s' appears twice in the "
+					      "header (also column %zu)",
+					      r->header[j], k + 1);
+					break;
+				}
+		}
+	}
+	for (size_t j = 0; j < row->n; j++) {
+		colplan *p = &r->plan[j];
+		const char *h = r->header[j];
+		if (m) {
+			const pim_colmap *cm = NULL;
+			for (size_t i = 0; i < m->n_cols; i++) {
+				const pim_colmap *c = &m->cols[i];
+				if ((c->index && (size_t)c->index == j + 1) ||
+				    (!c->index && has_header &&
+				     !strcmp(c->column, h))) {
+					cm = c;
+					break;
+				}
+			}
+			if (!cm) {
+				if (!is_ignored(m, h) && m->unknown != 1 &&
+				    row->len[j] > 0)
+					emitf(r, row->line, j + 1,
+					      m->unknown == 2 ? "unknown-column"
+							      : "unknown-column",
+					      m->unknown == 2 ? PIM_SEV_ERROR
+							      : PIM_SEV_WARNING,
+					      "column '%s' is not in the mapping; "
+					      "ignored (add it under ignore: to "
+					      "silence this)",
+					      h);
+				continue;
+			}
+			p->cm = cm;
+			if (cm->attr < 0)
+				continue;
+			p->slot = pim_slot_find(r->slots, r->n_slots,
+						(size_t)cm->attr, cm->locale);
+			p->transforms = m->transforms | cm->transforms;
+			p->unit = cm->unit;
+			p->currency = cm->currency[0] ? cm->currency : NULL;
+			if (m->key_column && !strcmp(cm->column, m->key_column))
+				key_found = 1;
+			if (cm->currency_column) {
+				for (size_t k = 0; k < row->n; k++)
+					if (!strcmp(r->header[k],
+						    cm->currency_column))
+						p->currency_field = (long)k;
+				if (p->currency_field < 0)
+					emitf(r, row->line, j + 1,
+					      "missing-column", PIM_SEV_ERROR,
+					      "currency column '%s' for '%s' is "
+					      "not in the file",
+					      cm->currency_column, h);
+			}
+		} else {
+			p->slot = header_slot(r, h);
+			if (p->slot < 0 && row->len[j] > 0)
+				emitf(r, row->line, j + 1, "unknown-column",
+				      PIM_SEV_WARNING,
+				      "column '%s' is not an attribute; ignored",
+				      h);
+		}
+		if (p->slot >= 0 && r->s->key >= 0 &&
+		    r->slots[p->slot].attr == (size_t)r->s->key)
+			key_found = 1;
+	}
+	/* mapped columns the file lacks */
+	if (m && has_header) {
+		for (size_t i = 0; i < m->n_cols; i++) {
+			const pim_colmap *c = &m->cols[i];
+			int found = 0;
+			for (size_t j = 0; j < row->n; j++)
+				if (r->plan[j].cm == c)
+					found = 1;
+			if (found || c->attr < 0)
+				continue;
+			emitf(r, row->line, 0, "missing-column",
+			      m->key_column && !strcmp(c->column, m->key_column)
+				      ? PIM_SEV_ERROR
+				      : PIM_SEV_WARNING,
+			      "column '%s' of the mapping is not in the file",
+			      c->column);
+		}
+	}
+	if (!key_found && r->s->key >= 0) {
+		emitf(r, row->line, 0, "missing-key", PIM_SEV_ERROR,
+		      "no column holds the key '%s'; rows cannot be matched",
+		      r->s->attrs[r->s->key].code);
+		return PIM_EDATA;
+	}
+	return 0;
+}
+
+static const char *map_value(const pim_colmap *cm, const char *v, size_t len,
+			     size_t *outlen)
+{
+	for (size_t i = 0; i < cm->n_map; i++) {
+		const char *f = cm->map[i].from;
+		if (strlen(f) == len) {
+			size_t k;
+			for (k = 0; k < len; k++) {
+				unsigned char a = (unsigned char)f[k];
+				unsigned char b = (unsigned char)v[k];
+				if (a >= 'A' && a <= 'Z')
+					a = (unsigned char)(a + 32);
+				if (b >= 'A' && b <= 'Z')
+					b = (unsigned char)(b + 32);
+				if (a != b)
+					break;
+			}
+			if (k == len) {
+				*outlen = strlen(cm->map[i].to);
+				return cm->map[i].to;
+			}
+		}
+	}
+	if (cm->n_map && len) {
+		if (cm->map_default == MAPDEF_EMPTY) {
+			*outlen = 0;
+			return "";
+		}
+		if (cm->map_default == MAPDEF_VALUE) {
+			*outlen = strlen(cm->map_default_value);
+			return cm->map_default_value;
+		}
+	}
+	*outlen = len;
+	return v;
+}
+
+static int row_blank(const pim_csv_row *row)
+{
+	for (size_t j = 0; j < row->n; j++)
+		for (size_t k = 0; k < row->len[j]; k++)
+			if (row->field[j][k] != ' ' && row->field[j][k] != '\t')
+				return 0;
+	return 1;
+}
+
+static int process_row(run *r, const pim_csv_row *row,
+		       const pim_dialect *dia)
+{
+	const pim_schema *s = r->s;
+	pim_parse_opts po = PIM_PARSE_OPTS_INIT;
+	int rc;
+
+	r->row_errors = 0;
+	r->st->rows++;
+	if (row->n != r->n_cols) {
+		emitf(r, row->line, row->n > r->n_cols ? r->n_cols + 1 : row->n,
+		      "field-count", PIM_SEV_ERROR,
+		      "the row has %zu field%s, the header has %zu", row->n,
+		      row->n == 1 ? "" : "s", r->n_cols);
+		r->st->invalid_rows++;
+		return 0;
+	}
+	for (size_t i = 0; i < r->n_slots; i++) {
+		r->value[i] = NULL;
+		r->slot_field[i] = -1;
+	}
+	po.decimal = dia->decimal;
+	po.dmy_dates = r->m ? r->m->dmy : 1;
+
+	for (size_t j = 0; j < r->n_cols; j++) {
+		const colplan *p = &r->plan[j];
+		const pim_attr *a;
+		const char *v = row->field[j];
+		size_t len = row->len[j];
+		pim_value_err err;
+		char cur[4];
+
+		if (p->slot < 0)
+			continue;
+		a = &s->attrs[r->slots[p->slot].attr];
+		if (p->transforms) {
+			if (pim_transform(&r->tmp, v, len, p->transforms))
+				return PIM_ENOMEM;
+			v = r->tmp.data;
+			len = r->tmp.len;
+		}
+		if (p->cm && p->cm->n_map)
+			v = map_value(p->cm, v, len, &len);
+		if (len == 0 || (a->type != PIM_TYPE_TEXT &&
+				 a->type != PIM_TYPE_TEXTAREA &&
+				 strspn(v, " \t") == len)) {
+			if (a->required && (a->type == PIM_TYPE_IDENTIFIER))
+				emit(r, row->line, j + 1, r->header[j], a->code,
+				     "required", PIM_SEV_ERROR,
+				     "the key is empty", NULL, 0);
+			else if (a->required)
+				emit(r, row->line, j + 1, r->header[j], a->code,
+				     "required", PIM_SEV_ERROR,
+				     "a value is required", NULL, 0);
+			continue;
+		}
+		po.unit = p->unit;
+		po.currency = p->currency;
+		if (p->currency_field >= 0) {
+			const char *c = row->field[p->currency_field];
+			size_t cl = row->len[p->currency_field];
+			while (cl && (*c == ' ')) {
+				c++;
+				cl--;
+			}
+			while (cl && c[cl - 1] == ' ')
+				cl--;
+			if (cl == 3) {
+				for (int k = 0; k < 3; k++)
+					cur[k] = (char)(c[k] >= 'a' && c[k] <= 'z'
+								? c[k] - 32
+								: c[k]);
+				cur[3] = '\0';
+				po.currency = cur;
+			} else if (cl) {
+				emit(r, row->line,
+				     (unsigned long)p->currency_field + 1,
+				     r->header[p->currency_field], a->code,
+				     "currency", PIM_SEV_ERROR,
+				     "not a currency code like NOK", c, cl);
+				continue;
+			}
+		}
+		rc = pim_value_parse(&r->vals[p->slot], &err, a, v, len, &po);
+		if (rc < 0)
+			return rc;
+		if (rc == 1) {
+			char msg[400];
+			snprintf(msg, sizeof msg, "%s", err.msg);
+			emit(r, row->line, j + 1, r->header[j], a->code, err.code,
+			     PIM_SEV_ERROR, msg, row->field[j], row->len[j]);
+			continue;
+		}
+		/* a currency the schema does not list */
+		if (a->type == PIM_TYPE_PRICE && s->n_currencies) {
+			const char *c = strrchr(r->vals[p->slot].data, ' ');
+			int ok = 0;
+			for (size_t k = 0; c && k < s->n_currencies; k++)
+				if (!strcmp(s->currencies[k], c + 1))
+					ok = 1;
+			if (!ok) {
+				emit(r, row->line, j + 1, r->header[j], a->code,
+				     "currency", PIM_SEV_ERROR,
+				     "the currency is not one of the schema's "
+				     "currencies",
+				     row->field[j], row->len[j]);
+				continue;
+			}
+		}
+		r->value[p->slot] = r->vals[p->slot].data;
+		r->slot_field[p->slot] = (long)j;
+	}
+	/* constants fill what the file did not give */
+	for (size_t i = 0; r->m && i < r->m->n_constants; i++) {
+		const pim_constant *c = &r->m->constants[i];
+		long sl = pim_slot_find(r->slots, r->n_slots, (size_t)c->attr,
+					c->locale);
+		if (sl >= 0 && !r->value[sl])
+			r->value[sl] = c->value;
+	}
+	/* cross-field checks */
+	for (size_t i = 0; i < s->n_checks; i++) {
+		const pim_check *ck = &s->checks[i];
+		long ls = pim_slot_find(r->slots, r->n_slots, ck->left, NULL);
+		long rs = ck->right_is_attr ? pim_slot_find(r->slots, r->n_slots,
+							     ck->right, NULL)
+					    : -1;
+		int ok;
+		if (ls < 0 || !r->value[ls] || (ck->right_is_attr &&
+						(rs < 0 || !r->value[rs])))
+			continue;
+		ok = pim_check_eval(s, ck, r->value[ls],
+				    rs >= 0 ? r->value[rs] : NULL);
+		if (ok == 0) {
+			char msg[400];
+			long f = r->slot_field[ls] >= 0 ? r->slot_field[ls]
+							: r->slot_field[rs];
+			snprintf(msg, sizeof msg, "check '%s' fails%s%s: %s %s %s",
+				 ck->text, ck->message ? ": " : "",
+				 ck->message ? ck->message : "", r->value[ls],
+				 pim_cmp_text(ck->op),
+				 rs >= 0 ? r->value[rs] : "the limit");
+			emit(r, row->line, f >= 0 ? (unsigned long)f + 1 : 0,
+			     f >= 0 ? r->header[f] : NULL,
+			     s->attrs[ck->left].code, "check", PIM_SEV_ERROR,
+			     msg, NULL, 0);
+		}
+	}
+	/* unique values, resolved at the end */
+	for (size_t i = 0; i < r->n_slots; i++) {
+		if (!r->slot_unique[i] || !r->value[i] || r->slot_field[i] < 0)
+			continue;
+		rc = pim_uniq_add(r->uniq, (uint16_t)i, r->value[i],
+				  strlen(r->value[i]), (uint16_t)r->file_index,
+				  (uint32_t)row->line,
+				  (uint32_t)r->slot_field[i]);
+		if (rc)
+			return rc;
+	}
+	if (r->row_errors)
+		r->st->invalid_rows++;
+	if (r->rec) {
+		pim_record rec;
+		rec.file = r->file;
+		rec.file_index = r->file_index;
+		rec.line = row->line;
+		rec.n_slots = r->n_slots;
+		rec.slots = r->slots;
+		rec.value = r->value;
+		rec.errors = r->row_errors;
+		rec.raw = row;
+		rec.dialect = dia;
+		if (r->rec(&rec, r->rctx))
+			r->stop = 1;
+	}
+	return 0;
+}
+
+static int dup_hit(const pim_uniq_hit *h, void *ctx)
+{
+	run *r = ctx;
+	const pim_slot *sl = &r->slots[h->slot];
+	const pim_attr *a = &r->s->attrs[sl->attr];
+	int is_key = r->s->key >= 0 && sl->attr == (size_t)r->s->key;
+	char msg[400];
+
+	r->file = r->paths[h->file];
+	if (h->first_file == h->file)
+		snprintf(msg, sizeof msg, "duplicate %s%s: the same value is on "
+			 "line %u", is_key ? "key " : "", a->code, h->first_line);
+	else
+		snprintf(msg, sizeof msg, "duplicate %s%s: the same value is in "
+			 "%s line %u", is_key ? "key " : "", a->code,
+			 r->paths[h->first_file], h->first_line);
+	emit(r, h->line, h->field + 1, NULL, a->code,
+	     is_key ? "duplicate-key" : "unique", PIM_SEV_ERROR, msg, NULL, 0);
+	return r->stop;
+}
+
+static int run_file(run *r, const char *path)
+{
+	pim_dialect d = PIM_DIALECT_INIT;
+	pim_csv *csv = NULL;
+	pim_csv_row *row;
+	char err[512];
+	int rc, first = 1, has_header = 1;
+
+	if (r->m)
+		d = r->m->dialect;
+	if (r->o->delimiter)
+		d.delimiter = r->o->delimiter;
+	if (r->o->quote)
+		d.quote = r->o->quote;
+	if (r->o->decimal)
+		d.decimal = r->o->decimal;
+	if (r->o->header >= 0)
+		d.header = r->o->header;
+	if (r->o->encoding) {
+		int e = pim_encoding_parse(r->o->encoding);
+		if (e < 0)
+			return PIM_EINVALID;
+		d.encoding = (pim_encoding)e;
+	}
+	rc = pim_csv_open(&csv, path, &d, r->o->max_field_size, reader_diag, r,
+			  err, sizeof err);
+	if (rc == PIM_EIO) {
+		pim_diag dg;
+		memset(&dg, 0, sizeof dg);
+		dg.file = path;
+		dg.code = "io";
+		dg.message = err;
+		dg.severity = PIM_SEV_ERROR;
+		r->st->errors++;
+		if (r->diag)
+			r->diag(&dg, r->dctx);
+		return rc;
+	}
+	if (rc == PIM_EDATA)
+		return 0; /* reported: the file cannot be read as text */
+	if (rc)
+		return rc;
+	r->st->files++;
+	{
+		const pim_dialect *dd = pim_csv_dialect(csv);
+		r->st->delimiter = dd->delimiter;
+		r->st->decimal = dd->decimal;
+		r->st->encoding = pim_encoding_name(dd->encoding);
+	}
+	while (!r->stop && (rc = pim_csv_next(csv, &row)) == 1) {
+		if (first) {
+			first = 0;
+			if (d.header == 0 || (d.header < 0 && !r->m &&
+					      row->n > 0)) {
+				/* detect: a header has names, not values */
+				if (d.header < 0) {
+					for (size_t j = 0; j < row->n; j++)
+						if (row->len[j] == 0 ||
+						    looks_numeric(row->field[j],
+								  row->len[j]))
+							has_header = 0;
+				} else {
+					has_header = 0;
+				}
+			}
+			rc = plan_columns(r, row, has_header);
+			if (rc == PIM_EDATA) {
+				rc = 0;
+				break;
+			}
+			if (rc)
+				break;
+			if (has_header)
+				continue;
+		}
+		if (row_blank(row)) {
+			emitf(r, row->line, 0, "blank-row", PIM_SEV_WARNING,
+			      "row with only empty fields skipped");
+			continue;
+		}
+		if ((rc = process_row(r, row, pim_csv_dialect(csv))))
+			break;
+	}
+	if (rc == 0 && first)
+		emitf(r, 1, 0, "empty-file", PIM_SEV_ERROR,
+		      "the file is empty: no header, no rows");
+	else if (rc == 0 && r->st->rows == 0 && has_header && !r->stop)
+		emitf(r, 1, 0, "no-rows", PIM_SEV_WARNING,
+		      "the file has a header but no rows");
+	pim_csv_close(csv);
+	free_header(r);
+	return rc < 0 ? rc : 0;
+}
+
+int pim_pipeline_run(pim_validate_stats *st, const pim_schema *s,
+		     const char *const *paths, size_t n,
+		     const pim_validate_options *o, pim_diag_fn diag,
+		     void *dctx, pim_record_fn rec, void *rctx)
+{
+	run r;
+	int rc = 0, io_failed = 0;
+
+	memset(st, 0, sizeof *st);
+	st->encoding = "";
+	if (!o || o->version != PIM_VALIDATE_OPTIONS_VERSION || !s)
+		return PIM_EINVALID;
+	if (o->encoding && pim_encoding_parse(o->encoding) < 0)
+		return PIM_EINVALID;
+	if (n > 65535)
+		return PIM_ELIMIT;
+	memset(&r, 0, sizeof r);
+	r.s = s;
+	r.o = o;
+	r.m = o->mapping;
+	r.diag = diag;
+	r.dctx = dctx;
+	r.st = st;
+	r.rec = rec;
+	r.rctx = rctx;
+	r.paths = paths;
+	r.n_paths = n;
+	pim_buf_init(&r.tmp, 0);
+	pim_buf_init(&r.tmp2, 0);
+	if ((rc = pim_slots_build(&r.slots, &r.n_slots, s)))
+		return rc;
+	r.vals = pim_calloc(r.n_slots + 1, sizeof *r.vals);
+	r.value = pim_calloc(r.n_slots + 1, sizeof *r.value);
+	r.slot_field = pim_calloc(r.n_slots + 1, sizeof *r.slot_field);
+	r.slot_unique = pim_calloc(r.n_slots + 1, sizeof *r.slot_unique);
+	if (!r.vals || !r.value || !r.slot_field || !r.slot_unique) {
+		rc = PIM_ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < r.n_slots; i++)
+		r.slot_unique[i] = s->attrs[r.slots[i].attr].unique ||
+				   (long)r.slots[i].attr == s->key;
+	if ((rc = pim_uniq_new(&r.uniq)))
+		goto out;
+	for (size_t i = 0; i < n && !r.stop; i++) {
+		r.file = paths[i];
+		r.file_index = i;
+		rc = run_file(&r, paths[i]);
+		if (rc == PIM_EIO) {
+			io_failed = 1;
+			rc = 0;
+			continue;
+		}
+		if (rc)
+			goto out;
+	}
+	if (!r.stop && (rc = pim_uniq_finish(r.uniq, dup_hit, &r)))
+		goto out;
+	rc = io_failed ? PIM_EIO : st->errors ? PIM_EDATA : 0;
+out:
+	for (size_t i = 0; r.vals && i < r.n_slots; i++)
+		pim_buf_free(&r.vals[i]);
+	pim_free(r.vals);
+	pim_free(r.value);
+	pim_free(r.slot_field);
+	pim_free(r.slot_unique);
+	pim_free(r.slots);
+	pim_buf_free(&r.tmp);
+	pim_buf_free(&r.tmp2);
+	pim_uniq_free(r.uniq);
+	free_header(&r);
+	return rc;
+}
+
+int pim_validate(pim_validate_stats *st, const pim_schema *s,
+		 const char *const *paths, size_t n,
+		 const pim_validate_options *o, pim_diag_fn diag, void *ctx)
+{
+	return pim_pipeline_run(st, s, paths, n, o, diag, ctx, NULL, NULL);
+}

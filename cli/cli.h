@@ -102,6 +102,42 @@ int cli_finish_output(pim_cli *cli, int code);
 /* Writes s as a JSON string literal. */
 void cli_json_string(FILE *out, const char *s);
 
+/* A data-file diagnostic as FILE:LINE:COL: error[CODE]: message: 'value'. */
+void cli_diag_text(FILE *out, const pim_diag *d);
+
+/* Options that force the CSV dialect, shared by validate and import. */
+enum {
+	OPT_DELIM = 0x3000,
+	OPT_QUOTE,
+	OPT_DECIMAL,
+	OPT_ENCODING,
+	OPT_HEADER,
+	OPT_MAX_FIELD
+};
+
+#define CLI_DIALECT_LONGOPTS                                               \
+	{ "delimiter", required_argument, NULL, OPT_DELIM },               \
+	{ "quote", required_argument, NULL, OPT_QUOTE },                   \
+	{ "decimal", required_argument, NULL, OPT_DECIMAL },               \
+	{ "encoding", required_argument, NULL, OPT_ENCODING },             \
+	{ "header", required_argument, NULL, OPT_HEADER },                 \
+	{ "max-field-size", required_argument, NULL, OPT_MAX_FIELD }
+
+#define CLI_DIALECT_HELP                                                    \
+	"  --delimiter C        force the delimiter (, ; | tab)\n"            \
+	"  --quote C            force the quote character\n"                  \
+	"  --decimal C          force the decimal separator (. or ,)\n"       \
+	"  --encoding E         utf-8, windows-1252, iso-8859-1, utf-16le, "   \
+	"utf-16be\n"                                                          \
+	"  --header yes|no      whether the first row is a header\n"          \
+	"  --max-field-size N   largest field in bytes (default 1048576)\n"
+
+/* Handles a dialect option: 0 done, 1 not one, -1 bad value. */
+int cli_dialect_option(pim_validate_options *vo, int opt, const char *arg);
+
+/* Parses a whole non-negative number. */
+int cli_parse_ulong(const char *arg, unsigned long *out);
+
 /* The command table (main.c). */
 extern const pim_command pim_commands[];
 
@@ -109,6 +145,7 @@ extern const pim_command pim_commands[];
 int cmd_init(pim_cli *cli, int argc, char **argv);
 int cmd_schema(pim_cli *cli, int argc, char **argv);
 int cmd_validate(pim_cli *cli, int argc, char **argv);
+int cmd_import(pim_cli *cli, int argc, char **argv);
 int cmd_help(pim_cli *cli, int argc, char **argv);
 int cmd_version(pim_cli *cli, int argc, char **argv);
 

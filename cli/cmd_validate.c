@@ -23,13 +23,7 @@ static const char help[] =
 	"  -s, --schema FILE    validate against FILE instead of the catalog\n"
 	"  -f, --format F       text (default), json (JSON Lines) or csv\n"
 	"  --max-errors N       stop after N errors\n"
-	"  --delimiter C        force the delimiter (, ; | tab)\n"
-	"  --quote C            force the quote character\n"
-	"  --decimal C          force the decimal separator (. or ,)\n"
-	"  --encoding E         utf-8, windows-1252, iso-8859-1, utf-16le, "
-	"utf-16be\n"
-	"  --header yes|no      whether the first row is a header\n"
-	"  --max-field-size N   largest field in bytes (default 1048576)\n"
+	CLI_DIALECT_HELP
 	"  -q, --quiet          no summary line\n\n"
 	"Diagnostics: FILE:LINE:COL: error[CODE]: message: 'value' (COL is "
 	"the\nfield number). Exit 0 when clean (warnings allowed), 1 when "
@@ -38,15 +32,7 @@ static const char help[] =
 
 enum { FMT_TEXT, FMT_JSON, FMT_CSV };
 
-enum {
-	OPT_MAX_ERRORS = 0x2000,
-	OPT_DELIM,
-	OPT_QUOTE,
-	OPT_DECIMAL,
-	OPT_ENCODING,
-	OPT_HEADER,
-	OPT_MAX_FIELD
-};
+enum { OPT_MAX_ERRORS = 0x2000 };
 
 struct vopts {
 	pim_cli *cli;
@@ -56,32 +42,6 @@ struct vopts {
 	pim_validate_options vo;
 	const char *bad;
 };
-
-static int parse_char_opt(const char *arg, char *out)
-{
-	if (!strcmp(arg, "tab") || !strcmp(arg, "\\t")) {
-		*out = '\t';
-		return 0;
-	}
-	if (strlen(arg) != 1)
-		return -1;
-	*out = arg[0];
-	return 0;
-}
-
-static int parse_ulong(const char *arg, unsigned long *out)
-{
-	char *end;
-	unsigned long v;
-	if (!arg[0] || arg[0] == '-')
-		return -1;
-	errno = 0;
-	v = strtoul(arg, &end, 10);
-	if (*end || errno)
-		return -1;
-	*out = v;
-	return 0;
-}
 
 static int on_opt(int opt, const char *arg, void *ctx)
 {
@@ -103,53 +63,27 @@ static int on_opt(int opt, const char *arg, void *ctx)
 		else if (!strcmp(arg, "csv"))
 			o->format = FMT_CSV;
 		else
-			break;
+			goto bad;
 		return 0;
 	case OPT_MAX_ERRORS:
-		if (parse_ulong(arg, &n) || n == 0)
-			break;
+		if (cli_parse_ulong(arg, &n) || n == 0)
+			goto bad;
 		o->vo.max_errors = n;
 		return 0;
-	case OPT_MAX_FIELD:
-		if (parse_ulong(arg, &n) || n == 0)
-			break;
-		o->vo.max_field_size = n;
-		return 0;
-	case OPT_DELIM:
-		if (parse_char_opt(arg, &o->vo.delimiter) ||
-		    !strchr(",;|\t:", o->vo.delimiter))
-			break;
-		return 0;
-	case OPT_QUOTE:
-		if (parse_char_opt(arg, &o->vo.quote))
-			break;
-		return 0;
-	case OPT_DECIMAL:
-		if (parse_char_opt(arg, &o->vo.decimal) ||
-		    (o->vo.decimal != '.' && o->vo.decimal != ','))
-			break;
-		return 0;
-	case OPT_ENCODING:
-		o->vo.encoding = arg;
-		return 0;
-	case OPT_HEADER:
-		if (!strcmp(arg, "yes") || !strcmp(arg, "true"))
-			o->vo.header = 1;
-		else if (!strcmp(arg, "no") || !strcmp(arg, "false"))
-			o->vo.header = 0;
-		else if (!strcmp(arg, "auto"))
-			o->vo.header = -1;
-		else
-			break;
-		return 0;
 	default:
+		switch (cli_dialect_option(&o->vo, opt, arg)) {
+		case 0:
+			return 0;
+		case -1:
+			goto bad;
+		}
 		return EXIT_USAGE;
 	}
+bad:
 	o->bad = arg;
 	return cli_usage_error(o->cli, "validate", usage,
 			       "validate: bad value '%s' for an option", arg);
 }
-
 /* A CSV cell, with spreadsheet formulas neutralised. */
 static void csv_cell(FILE *out, const char *s)
 {
@@ -218,16 +152,7 @@ static int print_diag(const pim_diag *d, void *ctx)
 		fputc('\n', stdout);
 		break;
 	default:
-		if (d->line)
-			printf("%s:%lu:%lu: %s[%s]: %s", d->file ? d->file : "-",
-			       d->line, d->col, sev, d->code ? d->code : "",
-			       d->message);
-		else
-			printf("%s: %s[%s]: %s", d->file ? d->file : "-", sev,
-			       d->code ? d->code : "", d->message);
-		if (d->value)
-			printf(": '%s'", d->value);
-		fputc('\n', stdout);
+		cli_diag_text(stdout, d);
 	}
 	return ferror(stdout) ? 1 : 0;
 }
@@ -251,12 +176,7 @@ int cmd_validate(pim_cli *cli, int argc, char **argv)
 		{ "schema", required_argument, NULL, 's' },
 		{ "format", required_argument, NULL, 'f' },
 		{ "max-errors", required_argument, NULL, OPT_MAX_ERRORS },
-		{ "delimiter", required_argument, NULL, OPT_DELIM },
-		{ "quote", required_argument, NULL, OPT_QUOTE },
-		{ "decimal", required_argument, NULL, OPT_DECIMAL },
-		{ "encoding", required_argument, NULL, OPT_ENCODING },
-		{ "header", required_argument, NULL, OPT_HEADER },
-		{ "max-field-size", required_argument, NULL, OPT_MAX_FIELD },
+		CLI_DIALECT_LONGOPTS,
 		{ NULL, 0, NULL, 0 }
 	};
 	pim_validate_options vo0 = PIM_VALIDATE_OPTIONS_INIT;
@@ -280,16 +200,6 @@ int cmd_validate(pim_cli *cli, int argc, char **argv)
 	if (optind >= argc)
 		return cli_usage_error(cli, "validate", usage,
 				       "validate: no file given");
-	if (o.vo.encoding && strcmp(o.vo.encoding, "auto") &&
-	    strcmp(o.vo.encoding, "utf-8") && strcmp(o.vo.encoding, "utf8") &&
-	    strcmp(o.vo.encoding, "windows-1252") &&
-	    strcmp(o.vo.encoding, "cp1252") &&
-	    strcmp(o.vo.encoding, "iso-8859-1") &&
-	    strcmp(o.vo.encoding, "latin1") &&
-	    strcmp(o.vo.encoding, "utf-16le") && strcmp(o.vo.encoding, "utf-16be"))
-		return cli_usage_error(cli, "validate", usage,
-				       "validate: unknown encoding '%s'",
-				       o.vo.encoding);
 	if (o.schema) {
 		rc = pim_schema_load_file(&own_schema, o.schema, cli_print_diag,
 					  cli);

@@ -16,6 +16,7 @@ const pim_command pim_commands[] = {
 	{ "init", cmd_init, "create a catalog from a schema" },
 	{ "schema", cmd_schema, "check, show or change the catalog's schema" },
 	{ "validate", cmd_validate, "check supplier files against the schema" },
+	{ "import", cmd_import, "load supplier files into the catalog" },
 	{ "help", cmd_help, "show help for pim or a command" },
 	{ "version", cmd_version, "print the version" },
 	{ NULL, NULL, NULL }
@@ -206,6 +207,95 @@ void cli_json_string(FILE *out, const char *s)
 			fputc(c, out);
 	}
 	fputc('"', out);
+}
+
+void cli_diag_text(FILE *out, const pim_diag *d)
+{
+	const char *sev = d->severity == PIM_SEV_WARNING ? "warning" : "error";
+
+	if (d->line)
+		fprintf(out, "%s:%lu:%lu: %s[%s]: %s", d->file ? d->file : "-",
+			d->line, d->col, sev, d->code ? d->code : "", d->message);
+	else
+		fprintf(out, "%s: %s[%s]: %s", d->file ? d->file : "-", sev,
+			d->code ? d->code : "", d->message);
+	if (d->value)
+		fprintf(out, ": '%s'", d->value);
+	fputc('\n', out);
+}
+
+int cli_parse_ulong(const char *arg, unsigned long *out)
+{
+	char *end;
+	unsigned long v;
+	if (!arg[0] || arg[0] == '-' || arg[0] == '+' || arg[0] == ' ')
+		return -1;
+	errno = 0;
+	v = strtoul(arg, &end, 10);
+	if (*end || errno)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int char_arg(const char *arg, char *out)
+{
+	if (!strcmp(arg, "tab") || !strcmp(arg, "\\t")) {
+		*out = '\t';
+		return 0;
+	}
+	if (strlen(arg) != 1)
+		return -1;
+	*out = arg[0];
+	return 0;
+}
+
+int cli_dialect_option(pim_validate_options *vo, int opt, const char *arg)
+{
+	static const char *const encodings[] = {
+		"auto", "utf-8", "utf8", "windows-1252", "cp1252", "iso-8859-1",
+		"latin1", "utf-16le", "utf-16be", NULL
+	};
+	unsigned long n;
+	int ok = 0;
+
+	switch (opt) {
+	case OPT_DELIM:
+		return char_arg(arg, &vo->delimiter) ||
+				       !strchr(",;|\t:", vo->delimiter)
+			       ? -1
+			       : 0;
+	case OPT_QUOTE:
+		return char_arg(arg, &vo->quote) ? -1 : 0;
+	case OPT_DECIMAL:
+		return char_arg(arg, &vo->decimal) ||
+				       (vo->decimal != '.' && vo->decimal != ',')
+			       ? -1
+			       : 0;
+	case OPT_ENCODING:
+		for (size_t i = 0; encodings[i]; i++)
+			if (!strcmp(arg, encodings[i]))
+				ok = 1;
+		vo->encoding = arg;
+		return ok ? 0 : -1;
+	case OPT_HEADER:
+		if (!strcmp(arg, "yes") || !strcmp(arg, "true"))
+			vo->header = 1;
+		else if (!strcmp(arg, "no") || !strcmp(arg, "false"))
+			vo->header = 0;
+		else if (!strcmp(arg, "auto"))
+			vo->header = -1;
+		else
+			return -1;
+		return 0;
+	case OPT_MAX_FIELD:
+		if (cli_parse_ulong(arg, &n) || n == 0)
+			return -1;
+		vo->max_field_size = n;
+		return 0;
+	default:
+		return 1;
+	}
 }
 
 int cmd_version(pim_cli *cli, int argc, char **argv)

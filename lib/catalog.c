@@ -35,16 +35,6 @@ static const char *const create_sql =
 	"  files       TEXT,\n"
 	"  counts      TEXT,\n"
 	"  undone_by   INTEGER REFERENCES batch(id));\n"
-	"CREATE TABLE product(\n"
-	"  id            INTEGER PRIMARY KEY,\n"
-	"  sku           TEXT NOT NULL UNIQUE,\n"
-	"  family        TEXT,\n"
-	"  doc           TEXT NOT NULL DEFAULT '{}',\n"
-	"  hash          INTEGER NOT NULL DEFAULT 0,\n"
-	"  archived      INTEGER NOT NULL DEFAULT 0,\n"
-	"  created_batch INTEGER REFERENCES batch(id),\n"
-	"  updated_batch INTEGER REFERENCES batch(id),\n"
-	"  updated_at    TEXT);\n"
 	"CREATE TABLE history(\n"
 	"  id        INTEGER PRIMARY KEY,\n"
 	"  batch     INTEGER NOT NULL REFERENCES batch(id),\n"
@@ -58,7 +48,8 @@ static const char *const create_sql =
 	"  role      TEXT,\n"
 	"  at        TEXT NOT NULL);\n"
 	"CREATE INDEX history_product ON history(product, attribute);\n"
-	"CREATE INDEX history_batch ON history(batch);\n";
+	"CREATE INDEX history_batch ON history(batch);\n"
+	"CREATE INDEX history_sku ON history(sku);\n";
 
 int pim_cat_error(pim_catalog *cat, int code, const char *fmt, ...)
 {
@@ -178,6 +169,8 @@ static int load_schema(pim_catalog *cat)
 					   "%s: the stored schema does not "
 					   "load; run 'pim verify'",
 					   cat->path);
+		if (rc == 0)
+			rc = pim_cat_slots(cat);
 	} else if (rc == SQLITE_DONE) {
 		rc = pim_cat_error(cat, PIM_EDB, "%s: catalog has no schema",
 				   cat->path);
@@ -245,6 +238,122 @@ static int check_format(pim_catalog *cat)
 	return 0;
 }
 
+void pim_slot_column(char *buf, size_t len, const pim_schema *s,
+		     const pim_slot *slot)
+{
+	if (slot->locale)
+		snprintf(buf, len, "%s@%s", s->attrs[slot->attr].code,
+			 slot->locale);
+	else
+		snprintf(buf, len, "%s", s->attrs[slot->attr].code);
+}
+
+static void free_slots(pim_catalog *cat)
+{
+	for (size_t i = 0; cat->col && i < cat->n_slots; i++)
+		pim_free(cat->col[i]);
+	pim_free(cat->col);
+	pim_free(cat->slots);
+	cat->col = NULL;
+	cat->slots = NULL;
+	cat->n_slots = 0;
+}
+
+int pim_cat_slots(pim_catalog *cat)
+{
+	free_slots(cat);
+	if (pim_slots_build(&cat->slots, &cat->n_slots, cat->schema))
+		return pim_cat_error(cat, PIM_ENOMEM, "out of memory");
+	cat->col = pim_calloc(cat->n_slots + 1, sizeof *cat->col);
+	if (!cat->col)
+		return pim_cat_error(cat, PIM_ENOMEM, "out of memory");
+	for (size_t i = 0; i < cat->n_slots; i++) {
+		char name[128], q[140];
+		pim_slot_column(name, sizeof name, cat->schema, &cat->slots[i]);
+		snprintf(q, sizeof q, "\"%s\"", name);
+		if (!(cat->col[i] = pim_strdup(q)))
+			return pim_cat_error(cat, PIM_ENOMEM, "out of memory");
+		if ((long)cat->slots[i].attr == cat->schema->key)
+			cat->key_slot = i;
+	}
+	return 0;
+}
+
+/* Non-unique indexes on unique attributes make the uniqueness check of
+ * imports an index lookup. (Uniqueness itself is checked by pim, so a
+ * forced schema change can keep old duplicates.) */
+static int unique_indexes(pim_catalog *cat, const pim_schema *s)
+{
+	pim_slot *slots = NULL;
+	size_t n = 0;
+	int rc = 0;
+
+	if (pim_slots_build(&slots, &n, s))
+		return pim_cat_error(cat, PIM_ENOMEM, "out of memory");
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		const pim_attr *a = &s->attrs[slots[i].attr];
+		char name[128], sql[400];
+		if (!a->unique || (long)slots[i].attr == s->key)
+			continue;
+		pim_slot_column(name, sizeof name, s, &slots[i]);
+		snprintf(sql, sizeof sql,
+			 "CREATE INDEX IF NOT EXISTS \"product_u_%s\" ON "
+			 "product(\"%s\")",
+			 name, name);
+		rc = exec(cat, sql);
+	}
+	pim_free(slots);
+	return rc;
+}
+
+/* The product table: bookkeeping columns start with '_', which no
+ * attribute code can; one TEXT column per attribute slot. */
+static int create_product_table(pim_catalog *cat, const pim_schema *s)
+{
+	pim_buf b = PIM_BUF_INIT;
+	pim_slot *slots = NULL;
+	size_t n = 0;
+	int rc;
+
+	if (s->key < 0)
+		return pim_cat_error(cat, PIM_EINVALID,
+				     "the schema has no identifier attribute");
+	if (pim_slots_build(&slots, &n, s))
+		return pim_cat_error(cat, PIM_ENOMEM, "out of memory");
+	pim_buf_printf(&b,
+		       "CREATE TABLE product(\n"
+		       "  _id INTEGER PRIMARY KEY,\n"
+		       "  \"%s\" TEXT NOT NULL UNIQUE,\n"
+		       "  _family TEXT,\n"
+		       "  _archived INTEGER NOT NULL DEFAULT 0,\n"
+		       "  _created_batch INTEGER,\n"
+		       "  _updated_batch INTEGER,\n"
+		       "  _updated_at TEXT,\n"
+		       "  _src INTEGER",
+		       s->attrs[s->key].code);
+	for (size_t i = 0; i < n; i++) {
+		char name[128];
+		if ((long)slots[i].attr == s->key)
+			continue;
+		pim_slot_column(name, sizeof name, s, &slots[i]);
+		pim_buf_printf(&b, ",\n  \"%s\" TEXT", name);
+	}
+	rc = pim_buf_adds(&b, ")");
+	pim_free(slots);
+	if (rc) {
+		pim_buf_free(&b);
+		return pim_cat_error(cat, PIM_ENOMEM, "out of memory");
+	}
+	rc = exec(cat, b.data);
+	pim_buf_free(&b);
+	if (rc == 0)
+		rc = exec(cat, "CREATE INDEX product_updated ON "
+			       "product(_updated_batch)");
+	if (rc == 0)
+		rc = unique_indexes(cat, s);
+	return rc;
+}
+
 static int create_tables(pim_catalog *cat, const pim_schema *schema)
 {
 	char sql[256], now[32];
@@ -269,6 +378,8 @@ static int create_tables(pim_catalog *cat, const pim_schema *schema)
 	if ((rc = exec(cat, sql)))
 		goto out;
 	if ((rc = store_schema(cat, schema)))
+		goto out;
+	if ((rc = create_product_table(cat, schema)))
 		goto out;
 	rc = pim_cat_commit(cat);
 out:
@@ -359,6 +470,7 @@ void pim_catalog_close(pim_catalog *cat)
 		sqlite3_close(cat->db);
 	}
 	pim_schema_free(cat->schema);
+	free_slots(cat);
 	pim_free(cat->path);
 	pim_free(cat->user);
 	pim_free(cat->role);
@@ -371,7 +483,9 @@ int pim_catalog_product_count(pim_catalog *cat, long long *out)
 	int rc;
 
 	*out = 0;
-	rc = sqlite3_prepare_v2(cat->db, "SELECT count(*) FROM product", -1,
+	rc = sqlite3_prepare_v2(cat->db,
+				"SELECT count(*) FROM product WHERE _archived = 0",
+				-1,
 				&st, NULL);
 	if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		*out = sqlite3_column_int64(st, 0);
@@ -407,123 +521,302 @@ static void apply_report(apply_ctx *ac, const char *sku, const char *attr,
 	ac->diag(&d, ac->ctx);
 }
 
-/*
- * Walks every stored value (json_tree over product.doc) and checks it
- * against the new schema: attributes that disappear, values the new type
- * or constraints refuse, localized values that lose their locale.
- */
-static int check_stored_values(pim_catalog *cat, const pim_schema *ns,
-			       apply_ctx *ac)
+/* Where each old slot goes in the new schema. */
+typedef struct slot_move {
+	long to;      /* new slot index, or -1: the values would be lost */
+	int rename;   /* the column changes its name */
+} slot_move;
+
+static long new_slot_for(const pim_schema *os, const pim_slot *o,
+			 const pim_schema *ns, const pim_slot *nslots,
+			 size_t nn, int *rename)
 {
-	sqlite3_stmt *st = NULL;
-	pim_buf out = PIM_BUF_INIT;
-	int rc;
+	const pim_attr *oa = &os->attrs[o->attr];
+	long na = pim_schema_attribute_find(ns, oa->code);
+	const pim_attr *a;
 
-	rc = sqlite3_prepare_v2(
-		cat->db,
-		"SELECT p.sku, j.fullkey, j.atom FROM product p, "
-		"json_tree(p.doc) j WHERE j.type NOT IN ('object','array') "
-		"ORDER BY p.sku, j.fullkey",
-		-1, &st, NULL);
-	if (rc != SQLITE_OK)
-		return pim_cat_sqlerr(cat, rc, "reading products");
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *sku = (const char *)sqlite3_column_text(st, 0);
-		const char *key = (const char *)sqlite3_column_text(st, 1);
-		const char *val = (const char *)sqlite3_column_text(st, 2);
-		char attr[80], locale[16] = "";
-		const char *dot;
-		long idx;
-		const pim_attr *a;
-		pim_value_err err;
-		char msg[400];
-		int prc;
-
-		if (!sku || !key || strncmp(key, "$.", 2) != 0)
-			continue;
-		key += 2;
-		dot = strchr(key, '.');
-		snprintf(attr, sizeof attr, "%.*s",
-			 (int)(dot ? (size_t)(dot - key) : strlen(key)), key);
-		if (dot)
-			snprintf(locale, sizeof locale, "%s", dot + 1);
-		idx = pim_schema_attribute_find(ns, attr);
-		if (idx < 0) {
-			snprintf(msg, sizeof msg,
-				 "attribute '%s' is removed but %s has a value",
-				 attr, sku);
-			apply_report(ac, sku, attr, "lost", msg, val);
-			continue;
+	*rename = 0;
+	if (na < 0)
+		return -1;
+	a = &ns->attrs[na];
+	if (a->localizable && ns->n_locales) {
+		const char *loc = o->locale;
+		if (!loc) {
+			*rename = 1; /* "name" becomes "name@first locale" */
+			loc = ns->locales[0];
 		}
-		a = &ns->attrs[idx];
-		if (locale[0] && !a->localizable) {
-			snprintf(msg, sizeof msg,
-				 "'%s' is no longer localizable; the %s value "
-				 "of %s would be lost",
-				 attr, locale, sku);
-			apply_report(ac, sku, attr, "lost", msg, val);
-			continue;
-		}
-		if (!val || !*val)
-			continue;
-		prc = pim_value_parse(&out, &err, a, val, strlen(val), NULL);
-		if (prc < 0) {
-			rc = pim_cat_error(cat, prc, "out of memory");
-			goto out;
-		}
-		if (prc == 1) {
-			snprintf(msg, sizeof msg, "%s: %s", sku, err.msg);
-			apply_report(ac, sku, attr, err.code, msg, val);
-		}
+		return pim_slot_find(nslots, nn, (size_t)na, loc);
 	}
-	rc = rc == SQLITE_DONE ? 0 : pim_cat_sqlerr(cat, rc, "reading products");
-out:
-	sqlite3_finalize(st);
+	if (!o->locale)
+		return pim_slot_find(nslots, nn, (size_t)na, NULL);
+	/* localized values become one: the first locale's survive */
+	if (os->n_locales && !strcmp(o->locale, os->locales[0])) {
+		*rename = 1;
+		return pim_slot_find(nslots, nn, (size_t)na, NULL);
+	}
+	return -1;
+}
+
+static int apply_checks(pim_catalog *cat, const pim_schema *ns,
+			const pim_slot *nslots, size_t nn,
+			const slot_move *mv, apply_ctx *ac)
+{
+	const pim_schema *os = cat->schema;
+	const char *key = cat->col[cat->key_slot];
+	pim_buf out = PIM_BUF_INIT;
+	int rc = 0;
+
+	for (size_t i = 0; i < cat->n_slots && rc == 0; i++) {
+		const pim_slot *o = &cat->slots[i];
+		sqlite3_stmt *st = NULL;
+		char sql[512], colname[128];
+
+		if ((long)o->attr == os->key)
+			continue;
+		pim_slot_column(colname, sizeof colname, os, o);
+		snprintf(sql, sizeof sql,
+			 "SELECT %s, %s FROM product WHERE %s IS NOT NULL AND "
+			 "%s != '' ORDER BY %s",
+			 key, cat->col[i], cat->col[i], cat->col[i], key);
+		rc = sqlite3_prepare_v2(cat->db, sql, -1, &st, NULL);
+		if (rc != SQLITE_OK) {
+			rc = pim_cat_sqlerr(cat, rc, "reading products");
+			break;
+		}
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			const char *sku = (const char *)sqlite3_column_text(st, 0);
+			const char *val = (const char *)sqlite3_column_text(st, 1);
+			char msg[400];
+			pim_value_err err;
+			const pim_attr *na;
+			int prc;
+
+			if (mv[i].to < 0) {
+				snprintf(msg, sizeof msg,
+					 "%s: the value of '%s' would be lost",
+					 sku, colname);
+				apply_report(ac, sku, colname, "lost", msg, val);
+				continue;
+			}
+			na = &ns->attrs[nslots[mv[i].to].attr];
+			prc = pim_value_parse(&out, &err, na, val, strlen(val),
+					      NULL);
+			if (prc < 0) {
+				rc = prc;
+				break;
+			}
+			if (prc == 1) {
+				snprintf(msg, sizeof msg, "%s: %s: %s", sku,
+					 colname, err.msg);
+				apply_report(ac, sku, colname, err.code, msg, val);
+			}
+		}
+		sqlite3_finalize(st);
+		if (rc == SQLITE_DONE)
+			rc = 0;
+		else if (rc > 0)
+			rc = pim_cat_sqlerr(cat, rc, "reading products");
+	}
+	/* slots that become unique must not hold duplicates already */
+	for (size_t j = 0; j < nn && rc == 0; j++) {
+		const pim_attr *a = &ns->attrs[nslots[j].attr];
+		long oa = pim_schema_attribute_find(os, a->code);
+		sqlite3_stmt *st = NULL;
+		char sql[600];
+		long from = -1;
+
+		if (!a->unique || (long)nslots[j].attr == ns->key ||
+		    (oa >= 0 && os->attrs[oa].unique))
+			continue;
+		for (size_t i = 0; i < cat->n_slots; i++)
+			if (mv[i].to == (long)j)
+				from = (long)i;
+		if (from < 0)
+			continue;
+		snprintf(sql, sizeof sql,
+			 "SELECT %s, group_concat(%s, ', ') FROM product WHERE "
+			 "%s IS NOT NULL AND %s != '' GROUP BY %s HAVING "
+			 "count(*) > 1 ORDER BY 1",
+			 cat->col[from], key, cat->col[from], cat->col[from],
+			 cat->col[from]);
+		rc = sqlite3_prepare_v2(cat->db, sql, -1, &st, NULL);
+		if (rc != SQLITE_OK)
+			return pim_cat_sqlerr(cat, rc, "checking uniqueness");
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			char msg[400];
+			const char *skus = (const char *)sqlite3_column_text(st, 1);
+			snprintf(msg, sizeof msg,
+				 "'%s' becomes unique but %s share a value",
+				 a->code, skus);
+			apply_report(ac, skus, a->code, "unique", msg,
+				     (const char *)sqlite3_column_text(st, 0));
+		}
+		sqlite3_finalize(st);
+		rc = rc == SQLITE_DONE ? 0
+				       : pim_cat_sqlerr(cat, rc, "checking uniqueness");
+	}
 	pim_buf_free(&out);
 	return rc;
 }
 
-/* Attributes that become unique must not already hold duplicates. */
-static int check_new_unique(pim_catalog *cat, const pim_schema *ns,
-			    apply_ctx *ac)
+/* Records the values of a column that is about to be dropped. */
+static int record_dropped(pim_catalog *cat, long long batch, size_t i)
 {
-	const pim_schema *os = cat->schema;
+	sqlite3_stmt *st = NULL;
+	char sql[400], colname[128];
+	int rc;
 
-	for (size_t i = 0; i < ns->n_attrs; i++) {
-		const pim_attr *a = &ns->attrs[i];
-		long old = pim_schema_attribute_find(os, a->code);
-		sqlite3_stmt *st = NULL;
-		char path[96];
-		int rc;
-
-		if (!a->unique || (old >= 0 && os->attrs[old].unique) ||
-		    a->type == PIM_TYPE_IDENTIFIER)
-			continue;
-		snprintf(path, sizeof path, "$.%s", a->code);
-		rc = sqlite3_prepare_v2(
-			cat->db,
-			"SELECT json_extract(doc, ?1) v, group_concat(sku, ', ') "
-			"FROM product WHERE v IS NOT NULL AND v != '' "
-			"GROUP BY v HAVING count(*) > 1 ORDER BY v",
-			-1, &st, NULL);
-		if (rc != SQLITE_OK)
-			return pim_cat_sqlerr(cat, rc, "checking uniqueness");
-		sqlite3_bind_text(st, 1, path, -1, SQLITE_TRANSIENT);
-		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-			char msg[400];
-			snprintf(msg, sizeof msg,
-				 "'%s' becomes unique but these products share "
-				 "a value: %s",
-				 a->code, (const char *)sqlite3_column_text(st, 1));
-			apply_report(ac, (const char *)sqlite3_column_text(st, 1),
-				     a->code, "unique", msg,
-				     (const char *)sqlite3_column_text(st, 0));
+	pim_slot_column(colname, sizeof colname, cat->schema, &cat->slots[i]);
+	snprintf(sql, sizeof sql,
+		 "SELECT _id, %s, %s FROM product WHERE %s IS NOT NULL AND "
+		 "%s != ''",
+		 cat->col[cat->key_slot], cat->col[i], cat->col[i], cat->col[i]);
+	rc = sqlite3_prepare_v2(cat->db, sql, -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return pim_cat_sqlerr(cat, rc, "reading products");
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int hrc = pim_cat_history(
+			cat, batch, sqlite3_column_int64(st, 0),
+			(const char *)sqlite3_column_text(st, 1), colname,
+			(const char *)sqlite3_column_text(st, 2), NULL,
+			"schema apply");
+		if (hrc) {
+			sqlite3_finalize(st);
+			return hrc;
 		}
-		sqlite3_finalize(st);
-		if (rc != SQLITE_DONE)
-			return pim_cat_sqlerr(cat, rc, "checking uniqueness");
 	}
-	return 0;
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : pim_cat_sqlerr(cat, rc, "reading products");
+}
+
+/* Rewrites values whose canonical form changes (a new unit, decimals). */
+static int recanonicalize(pim_catalog *cat, long long batch,
+			  const pim_schema *ns, const pim_slot *nslots,
+			  size_t j, const char *newcol)
+{
+	const pim_attr *a = &ns->attrs[nslots[j].attr];
+	sqlite3_stmt *st = NULL, *up = NULL;
+	pim_buf out = PIM_BUF_INIT;
+	char sql[400], colname[128];
+	int rc;
+
+	pim_slot_column(colname, sizeof colname, ns, &nslots[j]);
+	snprintf(sql, sizeof sql,
+		 "SELECT _id, %s, %s FROM product WHERE %s IS NOT NULL AND "
+		 "%s != ''",
+		 cat->col[cat->key_slot], newcol, newcol, newcol);
+	rc = sqlite3_prepare_v2(cat->db, sql, -1, &st, NULL);
+	if (rc == SQLITE_OK) {
+		snprintf(sql, sizeof sql,
+			 "UPDATE product SET %s = ?1 WHERE _id = ?2", newcol);
+		rc = sqlite3_prepare_v2(cat->db, sql, -1, &up, NULL);
+	}
+	if (rc != SQLITE_OK) {
+		rc = pim_cat_sqlerr(cat, rc, "rewriting values");
+		goto out;
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *val = (const char *)sqlite3_column_text(st, 2);
+		pim_value_err err;
+		int prc = pim_value_parse(&out, &err, a, val, strlen(val), NULL);
+		if (prc < 0) {
+			rc = pim_cat_error(cat, prc, "out of memory");
+			goto out;
+		}
+		if (prc == 1 || strcmp(out.data, val) == 0)
+			continue; /* invalid values stay as they are */
+		sqlite3_bind_text(up, 1, out.data, (int)out.len, SQLITE_STATIC);
+		sqlite3_bind_int64(up, 2, sqlite3_column_int64(st, 0));
+		if (sqlite3_step(up) != SQLITE_DONE) {
+			rc = pim_cat_sqlerr(cat, sqlite3_errcode(cat->db),
+					    "rewriting values");
+			goto out;
+		}
+		sqlite3_reset(up);
+		if ((rc = pim_cat_history(cat, batch, sqlite3_column_int64(st, 0),
+					  (const char *)sqlite3_column_text(st, 1),
+					  colname, val, out.data,
+					  "schema apply")))
+			goto out;
+	}
+	rc = rc == SQLITE_DONE ? 0 : pim_cat_sqlerr(cat, rc, "rewriting values");
+out:
+	sqlite3_finalize(st);
+	sqlite3_finalize(up);
+	pim_buf_free(&out);
+	return rc;
+}
+
+static int apply_changes(pim_catalog *cat, const pim_schema *ns,
+			 const pim_slot *nslots, size_t nn,
+			 const slot_move *mv)
+{
+	char **newcol = NULL;
+	long long batch;
+	char sql[600];
+	int rc;
+
+	if ((rc = pim_cat_batch_begin(cat, &batch, "schema", NULL)))
+		return rc;
+	newcol = pim_calloc(nn + 1, sizeof *newcol);
+	if (!newcol)
+		return pim_cat_error(cat, PIM_ENOMEM, "out of memory");
+	/* drop lost columns (their values go to history), rename moved */
+	for (size_t i = 0; i < cat->n_slots; i++) {
+		char oname[128], nname[128];
+		pim_slot_column(oname, sizeof oname, cat->schema, &cat->slots[i]);
+		if ((long)cat->slots[i].attr == cat->schema->key) {
+			newcol[mv[i].to] = pim_strdup(cat->col[i]);
+			continue;
+		}
+		snprintf(sql, sizeof sql, "DROP INDEX IF EXISTS \"product_u_%s\"",
+			 oname);
+		if ((rc = exec(cat, sql)))
+			goto out;
+		if (mv[i].to < 0) {
+			if ((rc = record_dropped(cat, batch, i)))
+				goto out;
+			snprintf(sql, sizeof sql,
+				 "ALTER TABLE product DROP COLUMN %s", cat->col[i]);
+			if ((rc = exec(cat, sql)))
+				goto out;
+			continue;
+		}
+		pim_slot_column(nname, sizeof nname, ns, &nslots[mv[i].to]);
+		if (mv[i].rename) {
+			snprintf(sql, sizeof sql,
+				 "ALTER TABLE product RENAME COLUMN %s TO \"%s\"",
+				 cat->col[i], nname);
+			if ((rc = exec(cat, sql)))
+				goto out;
+		}
+		snprintf(sql, sizeof sql, "\"%s\"", nname);
+		newcol[mv[i].to] = pim_strdup(sql);
+	}
+	for (size_t j = 0; j < nn; j++) {
+		char nname[128];
+		if (newcol[j]) {
+			if ((rc = recanonicalize(cat, batch, ns, nslots, j,
+						 newcol[j])))
+				goto out;
+			continue;
+		}
+		pim_slot_column(nname, sizeof nname, ns, &nslots[j]);
+		snprintf(sql, sizeof sql,
+			 "ALTER TABLE product ADD COLUMN \"%s\" TEXT", nname);
+		if ((rc = exec(cat, sql)))
+			goto out;
+	}
+	if ((rc = unique_indexes(cat, ns)))
+		goto out;
+	if ((rc = store_schema(cat, ns)))
+		goto out;
+	rc = pim_cat_batch_end(cat, batch, "{}");
+out:
+	for (size_t j = 0; j < nn; j++)
+		pim_free(newcol[j]);
+	pim_free(newcol);
+	return rc;
 }
 
 int pim_catalog_apply_schema(pim_catalog *cat, int *changed,
@@ -533,9 +826,11 @@ int pim_catalog_apply_schema(pim_catalog *cat, int *changed,
 {
 	static const pim_apply_options defaults = PIM_APPLY_OPTIONS_INIT;
 	apply_ctx ac = { diag, ctx, 0 };
-	size_t oldlen, newlen;
+	size_t oldlen, newlen, nn = 0;
 	const char *oldsrc, *newsrc;
-	pim_schema *copy = NULL;
+	pim_schema *copy = NULL, *old = NULL;
+	pim_slot *nslots = NULL;
+	slot_move *mv = NULL;
 	int rc;
 
 	*changed = 0;
@@ -551,13 +846,29 @@ int pim_catalog_apply_schema(pim_catalog *cat, int *changed,
 	if (oldlen == newlen && memcmp(oldsrc, newsrc, oldlen) == 0)
 		return 0;
 	*changed = 1;
+	if (schema->key < 0 ||
+	    strcmp(schema->attrs[schema->key].code,
+		   cat->schema->attrs[cat->schema->key].code) != 0)
+		return pim_cat_error(cat, PIM_EINVALID,
+				     "the identifier attribute (the product "
+				     "key) cannot change: it is '%s'",
+				     cat->schema->attrs[cat->schema->key].code);
+	if (pim_slots_build(&nslots, &nn, schema))
+		return pim_cat_error(cat, PIM_ENOMEM, "out of memory");
+	mv = pim_calloc(cat->n_slots + 1, sizeof *mv);
+	if (!mv) {
+		rc = pim_cat_error(cat, PIM_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < cat->n_slots; i++)
+		mv[i].to = new_slot_for(cat->schema, &cat->slots[i], schema,
+					nslots, nn, &mv[i].rename);
 
 	/* the check and the write happen in one transaction, so no other
 	 * process can add a value the check did not see */
 	if ((rc = pim_cat_begin(cat)))
-		return rc;
-	if ((rc = check_stored_values(cat, schema, &ac)) ||
-	    (rc = check_new_unique(cat, schema, &ac)))
+		goto out;
+	if ((rc = apply_checks(cat, schema, nslots, nn, mv, &ac)))
 		goto out;
 	if (ac.problems && !opts->force) {
 		rc = pim_cat_error(cat, PIM_ECONFLICT,
@@ -569,19 +880,23 @@ int pim_catalog_apply_schema(pim_catalog *cat, int *changed,
 	}
 	if (opts->dry_run)
 		goto out;
-	if ((rc = store_schema(cat, schema)))
+	if ((rc = apply_changes(cat, schema, nslots, nn, mv)))
 		goto out;
 	if ((rc = pim_schema_load_buffer(&copy, "(catalog schema)", newsrc,
 					 newlen, NULL, NULL)))
 		goto out;
 	if ((rc = pim_cat_commit(cat)))
 		goto out;
-	pim_schema_free(cat->schema);
+	old = cat->schema;
 	cat->schema = copy;
 	copy = NULL;
+	rc = pim_cat_slots(cat);
 out:
 	if (rc || opts->dry_run)
 		pim_cat_rollback(cat);
 	pim_schema_free(copy);
+	pim_schema_free(old);
+	pim_free(nslots);
+	pim_free(mv);
 	return rc;
 }

@@ -11,6 +11,7 @@
 #include "buf.h"
 #include "pim.h"
 #include "schema.h"
+#include "pipeline.h"
 
 /* The on-disk format this pim writes; PRAGMA user_version. */
 #define PIM_CATALOG_FORMAT 1
@@ -20,6 +21,10 @@
 struct pim_catalog {
 	sqlite3 *db;
 	pim_schema *schema;
+	pim_slot *slots;      /* the schema's slots (pipeline.h) */
+	size_t n_slots;
+	char **col;           /* per slot: the product column, quoted */
+	size_t key_slot;      /* the slot of the identifier attribute */
 	char *path;
 	char *user;
 	char *role;
@@ -36,6 +41,61 @@ int pim_cat_sqlerr(pim_catalog *cat, int sqlrc, const char *what);
 int pim_cat_begin(pim_catalog *cat);    /* BEGIN IMMEDIATE */
 int pim_cat_commit(pim_catalog *cat);
 void pim_cat_rollback(pim_catalog *cat);
+
+/* Builds cat->slots and cat->col from cat->schema. */
+int pim_cat_slots(pim_catalog *cat);
+
+/* The column name of a slot: code, or code@locale; into buf. */
+void pim_slot_column(char *buf, size_t len, const pim_schema *s,
+		     const pim_slot *slot);
+
+/* ---- batches and history (catalog_store.c) ---- */
+
+/* Starts a batch inside the current transaction; *id gets its number. */
+int pim_cat_batch_begin(pim_catalog *cat, long long *id, const char *kind,
+			const char *files);
+/* Finishes it with its counts (a JSON object). */
+int pim_cat_batch_end(pim_catalog *cat, long long id, const char *counts);
+/* Records one attribute change. */
+int pim_cat_history(pim_catalog *cat, long long batch, long long product,
+		    const char *sku, const char *attribute, const char *old,
+		    const char *new_value, const char *source);
+
+/* ---- product reads and writes for bulk work (catalog_store.c) ---- */
+
+typedef struct pim_cat_writer pim_cat_writer;
+
+/* Prepares statements that write the slots marked in `write` (per slot). */
+int pim_cat_writer_new(pim_cat_writer **out, pim_catalog *cat,
+		       const unsigned char *write);
+void pim_cat_writer_free(pim_cat_writer *w);
+
+typedef struct pim_cat_row {
+	long long id;
+	int has_src;
+	unsigned long long src;
+	long long created_batch;
+	long long updated_batch;
+	int archived;
+	const char **value; /* per slot; NULL = empty. Valid until the next
+			       lookup. */
+} pim_cat_row;
+
+/* Looks a product up by key: 1 found (row filled), 0 not found. */
+int pim_cat_lookup(pim_cat_writer *w, const char *key, pim_cat_row *row);
+/* Inserts a product with `value` (per slot) for the written slots. */
+int pim_cat_insert(pim_cat_writer *w, long long *id, const char *key,
+		   const char *const *value, long long batch,
+		   unsigned long long src, const char *now);
+/* Writes `value` (per slot) into the written slots of product `id`. */
+int pim_cat_update(pim_cat_writer *w, long long id,
+		   const char *const *value, long long batch,
+		   unsigned long long src, int has_src, const char *now);
+
+/* Another product (not `exclude`) holding `value` in `slot`: 1 and its
+ * key in sku, or 0. */
+int pim_cat_value_owner(pim_cat_writer *w, size_t slot, const char *value,
+			long long exclude, char *sku, size_t len);
 
 /* Current UTC time as ISO 8601 with seconds, into buf (>= 21 bytes). */
 void pim_cat_now(char *buf, size_t len);

@@ -275,6 +275,63 @@ PIM_API int pim_validate(pim_validate_stats *stats, const pim_schema *schema,
 			 const pim_validate_options *opts, pim_diag_fn diag,
 			 void *ctx);
 
+/* ---- import ---------------------------------------------------------- */
+
+/* Called for each attribute change an import makes (or would make, in a
+ * dry run). old or new_value is NULL when empty. Return non-zero to stop. */
+typedef int (*pim_change_fn)(const char *sku, const char *attribute,
+			     const char *old, const char *new_value,
+			     void *ctx);
+
+/* Called now and then with rows read, bytes read and the total bytes. */
+typedef void (*pim_progress_fn)(unsigned long rows, unsigned long long done,
+				unsigned long long total, void *ctx);
+
+typedef enum { PIM_MODE_MERGE = 0, PIM_MODE_REPLACE = 1 } pim_import_mode;
+
+#define PIM_IMPORT_OPTIONS_VERSION 1
+
+typedef struct pim_import_options {
+	unsigned int version;          /* PIM_IMPORT_OPTIONS_VERSION */
+	pim_validate_options validate; /* mapping and dialect */
+	pim_import_mode mode;          /* replace also clears unmapped slots */
+	int empty_clear;               /* an empty cell clears the value */
+	int abort_on_error;            /* any invalid row: load nothing */
+	int dry_run;                   /* everything but the commit */
+	const char *reject_path;       /* rejected rows go here (or NULL) */
+	pim_change_fn on_change;
+	void *change_ctx;
+	pim_progress_fn progress;
+	void *progress_ctx;
+} pim_import_options;
+
+#define PIM_IMPORT_OPTIONS_INIT                                             \
+	{ PIM_IMPORT_OPTIONS_VERSION, PIM_VALIDATE_OPTIONS_INIT,            \
+	  PIM_MODE_MERGE, 0, 0, 0, NULL, NULL, NULL, NULL, NULL }
+
+typedef struct pim_import_stats {
+	unsigned long rows;       /* data rows read */
+	unsigned long created;    /* new products */
+	unsigned long updated;    /* products with at least one change */
+	unsigned long unchanged;  /* products the file did not change */
+	unsigned long rejected;   /* rows not loaded */
+	unsigned long changes;    /* attribute values changed */
+	long long batch;          /* the batch id; 0 when nothing was kept */
+	pim_validate_stats validate;
+} pim_import_stats;
+
+/*
+ * Import `n` files into the catalog in one transaction and one batch:
+ * upsert by key, record every change in the history, write rejected rows
+ * to opts->reject_path. Returns 0 when every row was loaded; PIM_EDATA when
+ * rows were rejected (with abort_on_error nothing was written); PIM_EBUSY,
+ * PIM_EIO, PIM_EDB, PIM_ENOMEM with nothing written (pim_errmsg says why).
+ */
+PIM_API int pim_import(pim_import_stats *stats, pim_catalog *cat,
+		       const char *const *paths, size_t n,
+		       const pim_import_options *opts, pim_diag_fn diag,
+		       void *ctx);
+
 #ifdef __cplusplus
 }
 #endif

@@ -17,9 +17,16 @@ typedef struct pim_record {
 	unsigned long line;
 	size_t n_slots;
 	const pim_slot *slots;   /* the schema's slots, see pim_slots_build */
-	const char *const *value; /* canonical per slot; NULL = not given */
+	const char *const *value; /* canonical per slot; NULL = not given
+				     or empty */
+	const unsigned char *given; /* per slot: the file has a column (or a
+				       constant) for it */
 	int errors;               /* errors found in this record */
 	const pim_csv_row *raw;   /* the row as read (UTF-8) */
+	const char *const *header; /* column names of the file (UTF-8) */
+	size_t n_header;
+	int has_header;
+	unsigned long long bytes_done, bytes_total; /* of the current file */
 	const pim_dialect *dialect;
 } pim_record;
 

@@ -23,6 +23,7 @@ typedef struct sctx {
 	void *dctx;
 	int errors;
 	int nomem;
+	int stopped; /* the callback asked to stop */
 } sctx;
 
 static const char *type_names[PIM_TYPE__COUNT] = {
@@ -52,7 +53,7 @@ static void report(sctx *c, const yml_node *at, const char *code,
 	va_end(ap);
 	if (sev == PIM_SEV_ERROR)
 		c->errors++;
-	if (!c->diag)
+	if (!c->diag || c->stopped)
 		return;
 	memset(&d, 0, sizeof d);
 	d.file = c->file;
@@ -61,7 +62,8 @@ static void report(sctx *c, const yml_node *at, const char *code,
 	d.code = code;
 	d.severity = sev;
 	d.message = msg;
-	c->diag(&d, c->dctx);
+	if (c->diag(&d, c->dctx))
+		c->stopped = 1;
 }
 
 #define ERR(c, at, code, ...) report(c, at, code, PIM_SEV_ERROR, __VA_ARGS__)
@@ -497,7 +499,8 @@ static void load_attr(sctx *c, pim_attr *a, const yml_node *key,
 			if (!want_scalar(c, v, "pattern"))
 				continue;
 			a->re = pcre2_compile((PCRE2_SPTR)v->str, v->len,
-					      PCRE2_UTF, &errcode, &off, NULL);
+					      PCRE2_UTF | PCRE2_DOLLAR_ENDONLY,
+					      &errcode, &off, NULL);
 			if (!a->re) {
 				PCRE2_UCHAR buf[160];
 				pcre2_get_error_message(errcode, buf, sizeof buf);
@@ -763,6 +766,10 @@ static void load_families(sctx *c, const yml_node *n)
 		for (size_t j = 0; j < v->n; j++) {
 			const yml_node *fk = v->items[2 * j];
 			int known = 0;
+			if (fk->kind != YML_SCALAR) {
+				ERR(c, fk, "bad-value", "keys must be plain names");
+				continue;
+			}
 			for (size_t x = 0; family_keys[x]; x++)
 				if (!strcmp(fk->str, family_keys[x]))
 					known = 1;
@@ -812,6 +819,10 @@ static void load_roles(sctx *c, const yml_node *n)
 		for (size_t j = 0; j < v->n; j++) {
 			const yml_node *rk = v->items[2 * j];
 			int known = 0;
+			if (rk->kind != YML_SCALAR) {
+				ERR(c, rk, "bad-value", "keys must be plain names");
+				continue;
+			}
 			for (size_t x = 0; role_keys[x]; x++)
 				if (!strcmp(rk->str, role_keys[x]))
 					known = 1;
@@ -866,9 +877,15 @@ static void load_roles(sctx *c, const yml_node *n)
 			for (size_t x = 0; x < lv->n; x++) {
 				const yml_node *ak = lv->items[2 * x];
 				const yml_node *at = lv->items[2 * x + 1];
-				long idx = find_attr(s, ak->str);
+				long idx;
 				size_t slot = (size_t)-1;
 				pim_label *l;
+				if (ak->kind != YML_SCALAR) {
+					ERR(c, ak, "bad-value",
+					    "keys must be plain names");
+					continue;
+				}
+				idx = find_attr(s, ak->str);
 				if (idx < 0) {
 					unknown_attr(c, ak, where);
 					continue;
@@ -940,6 +957,10 @@ static void load_check(sctx *c, pim_check *ck, const yml_node *n)
 		static const char *const keys[] = { "check", "message", NULL };
 		for (size_t j = 0; j < n->n; j++) {
 			const yml_node *k = n->items[2 * j];
+			if (k->kind != YML_SCALAR) {
+				ERR(c, k, "bad-value", "keys must be plain names");
+				continue;
+			}
 			if (strcmp(k->str, "check") && strcmp(k->str, "message"))
 				unknown_key(c, k, "a check", keys);
 		}
@@ -1061,6 +1082,9 @@ static void load_check(sctx *c, pim_check *ck, const yml_node *n)
 		const pim_attr *r = ck->right_is_attr
 					    ? &c->s->attrs[ck->right]
 					    : NULL;
+		if (l->type == PIM_TYPE__COUNT ||
+		    (r && r->type == PIM_TYPE__COUNT))
+			return; /* the bad type is reported already */
 		if (!numeric_type(l->type) || (r && !numeric_type(r->type))) {
 			ERR(c, expr, "bad-check",
 			    "check '%s' compares a %s; only integer, number, "
@@ -1223,12 +1247,16 @@ static void load_root(sctx *c, const yml_node *root)
 			}
 			s->key = (long)i;
 		}
-		if (s->key < 0 && s->n_attrs)
+		if (s->key < 0 && (s->n_attrs || n->n == 0))
 			ERR(c, n, "missing",
 			    "the schema needs one attribute of type identifier "
 			    "(the product key, such as sku)");
 	}
 
+	for (size_t i = 0; i < s->n_attrs; i++) {
+		s->attrs[i].currencies = s->currencies;
+		s->attrs[i].n_currencies = s->n_currencies;
+	}
 	if ((n = yml_get(root, "families")))
 		load_families(c, n);
 	if ((n = yml_get(root, "roles")))

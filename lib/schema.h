@@ -55,6 +55,8 @@ typedef struct pim_attr {
 	char **options;
 	size_t n_options;
 	char currency[4];         /* price: the default currency */
+	char *const *currencies;  /* the schema's currencies (borrowed) */
+	size_t n_currencies;
 	const pim_unit *unit;     /* measure: the stored unit */
 	pim_dimension dimension;
 	int decimals;             /* -1: as given */

@@ -83,6 +83,7 @@ typedef struct run {
 	pim_buf *vals;        /* per slot */
 	const char **value;   /* per slot, NULL when not given */
 	long *slot_field;     /* per slot: column that set it, -1 */
+	unsigned char *given; /* per slot: a column or constant gives it */
 	pim_buf tmp, tmp2;
 	pim_uniq *uniq;
 	int *slot_unique;     /* per slot */
@@ -94,6 +95,8 @@ typedef struct run {
 	colplan *plan;
 	size_t n_cols;
 	char **header;        /* copies of the header names */
+	int has_header;
+	pim_csv *csv;         /* the current file */
 	int stop;
 	int row_errors;
 } run;
@@ -347,6 +350,17 @@ static int plan_columns(run *r, const pim_csv_row *row, int has_header)
 			      c->column);
 		}
 	}
+	memset(r->given, 0, r->n_slots);
+	for (size_t j = 0; j < row->n; j++)
+		if (r->plan[j].slot >= 0)
+			r->given[r->plan[j].slot] = 1;
+	for (size_t i = 0; m && i < m->n_constants; i++) {
+		long sl = pim_slot_find(r->slots, r->n_slots,
+					(size_t)m->constants[i].attr,
+					m->constants[i].locale);
+		if (sl >= 0)
+			r->given[sl] = 1;
+	}
 	if (!key_found && r->s->key >= 0) {
 		emitf(r, row->line, 0, "missing-key", PIM_SEV_ERROR,
 		      "no column holds the key '%s'; rows cannot be matched",
@@ -402,6 +416,30 @@ static int row_blank(const pim_csv_row *row)
 	return 1;
 }
 
+static void deliver(run *r, const pim_csv_row *row, const pim_dialect *dia)
+{
+	pim_record rec;
+
+	if (!r->rec || r->stop)
+		return;
+	rec.file = r->file;
+	rec.file_index = r->file_index;
+	rec.line = row->line;
+	rec.n_slots = r->n_slots;
+	rec.slots = r->slots;
+	rec.value = r->value;
+	rec.given = r->given;
+	rec.errors = r->row_errors;
+	rec.raw = row;
+	rec.header = (const char *const *)r->header;
+	rec.n_header = r->n_cols;
+	rec.has_header = r->has_header;
+	rec.dialect = dia;
+	pim_csv_progress(r->csv, &rec.bytes_done, &rec.bytes_total);
+	if (r->rec(&rec, r->rctx))
+		r->stop = 1;
+}
+
 static int process_row(run *r, const pim_csv_row *row,
 		       const pim_dialect *dia)
 {
@@ -417,6 +455,9 @@ static int process_row(run *r, const pim_csv_row *row,
 		      "the row has %zu field%s, the header has %zu", row->n,
 		      row->n == 1 ? "" : "s", r->n_cols);
 		r->st->invalid_rows++;
+		for (size_t i = 0; i < r->n_slots; i++)
+			r->value[i] = NULL;
+		deliver(r, row, dia);
 		return 0;
 	}
 	for (size_t i = 0; i < r->n_slots; i++) {
@@ -495,22 +536,6 @@ static int process_row(run *r, const pim_csv_row *row,
 			     PIM_SEV_ERROR, msg, row->field[j], row->len[j]);
 			continue;
 		}
-		/* a currency the schema does not list */
-		if (a->type == PIM_TYPE_PRICE && s->n_currencies) {
-			const char *c = strrchr(r->vals[p->slot].data, ' ');
-			int ok = 0;
-			for (size_t k = 0; c && k < s->n_currencies; k++)
-				if (!strcmp(s->currencies[k], c + 1))
-					ok = 1;
-			if (!ok) {
-				emit(r, row->line, j + 1, r->header[j], a->code,
-				     "currency", PIM_SEV_ERROR,
-				     "the currency is not one of the schema's "
-				     "currencies",
-				     row->field[j], row->len[j]);
-				continue;
-			}
-		}
 		r->value[p->slot] = r->vals[p->slot].data;
 		r->slot_field[p->slot] = (long)j;
 	}
@@ -563,20 +588,7 @@ static int process_row(run *r, const pim_csv_row *row,
 	}
 	if (r->row_errors)
 		r->st->invalid_rows++;
-	if (r->rec) {
-		pim_record rec;
-		rec.file = r->file;
-		rec.file_index = r->file_index;
-		rec.line = row->line;
-		rec.n_slots = r->n_slots;
-		rec.slots = r->slots;
-		rec.value = r->value;
-		rec.errors = r->row_errors;
-		rec.raw = row;
-		rec.dialect = dia;
-		if (r->rec(&rec, r->rctx))
-			r->stop = 1;
-	}
+	deliver(r, row, dia);
 	return 0;
 }
 
@@ -644,6 +656,7 @@ static int run_file(run *r, const char *path)
 	if (rc)
 		return rc;
 	r->st->files++;
+	r->csv = csv;
 	{
 		const pim_dialect *dd = pim_csv_dialect(csv);
 		r->st->delimiter = dd->delimiter;
@@ -666,6 +679,7 @@ static int run_file(run *r, const char *path)
 					has_header = 0;
 				}
 			}
+			r->has_header = has_header;
 			rc = plan_columns(r, row, has_header);
 			if (rc == PIM_EDATA) {
 				rc = 0;
@@ -691,6 +705,7 @@ static int run_file(run *r, const char *path)
 		emitf(r, 1, 0, "no-rows", PIM_SEV_WARNING,
 		      "the file has a header but no rows");
 	pim_csv_close(csv);
+	r->csv = NULL;
 	free_header(r);
 	return rc < 0 ? rc : 0;
 }
@@ -730,7 +745,9 @@ int pim_pipeline_run(pim_validate_stats *st, const pim_schema *s,
 	r.value = pim_calloc(r.n_slots + 1, sizeof *r.value);
 	r.slot_field = pim_calloc(r.n_slots + 1, sizeof *r.slot_field);
 	r.slot_unique = pim_calloc(r.n_slots + 1, sizeof *r.slot_unique);
-	if (!r.vals || !r.value || !r.slot_field || !r.slot_unique) {
+	r.given = pim_calloc(r.n_slots + 1, 1);
+	if (!r.vals || !r.value || !r.slot_field || !r.slot_unique ||
+	    !r.given) {
 		rc = PIM_ENOMEM;
 		goto out;
 	}
@@ -761,6 +778,7 @@ out:
 	pim_free(r.value);
 	pim_free(r.slot_field);
 	pim_free(r.slot_unique);
+	pim_free(r.given);
 	pim_free(r.slots);
 	pim_buf_free(&r.tmp);
 	pim_buf_free(&r.tmp2);

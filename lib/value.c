@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 static int fail(pim_value_err *e, const char *code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -154,11 +155,17 @@ static int parse_decimal(pim_buf *out, const char *s, size_t len, char dec,
 	return pim_buf_adds(out, tmp) ? -1 : 0;
 }
 
-/* Rewrites canonical decimal text to `dec` fraction digits (rounding half
- * away from zero), or strips trailing zeros when dec < 0. */
+/* Rewrites canonical decimal text to `dec` fraction digits, rounding half
+ * away from zero on the digits themselves (no binary floating point), or
+ * strips trailing zeros when dec < 0. */
 static int fix_decimals(pim_buf *b, int dec)
 {
 	char *dot = strchr(b->data, '.');
+	char digits[96], tmp[100];
+	size_t intlen, fl, nd, k = 0;
+	int neg, up, allzero = 1;
+	const char *p, *frac;
+
 	if (dec < 0) {
 		if (dot) {
 			size_t n = b->len;
@@ -169,28 +176,51 @@ static int fix_decimals(pim_buf *b, int dec)
 			b->len = n;
 			b->data[n] = '\0';
 		}
+		if (!strcmp(b->data, "-0")) {
+			pim_buf_clear(b);
+			return pim_buf_adds(b, "0");
+		}
 		return 0;
 	}
-	{
-		size_t have = dot ? b->len - (size_t)(dot - b->data) - 1 : 0;
-		if ((int)have > dec) {
-			double v = strtod(b->data, NULL);
-			char tmp[80];
-			snprintf(tmp, sizeof tmp, "%.*f", dec,
-				 v < 0 ? -floor(-v * pow(10, dec) + 0.5) /
-						 pow(10, dec)
-				       : floor(v * pow(10, dec) + 0.5) /
-						 pow(10, dec));
-			pim_buf_clear(b);
-			return pim_buf_adds(b, tmp);
+	neg = b->data[0] == '-';
+	p = b->data + neg;
+	intlen = dot ? (size_t)(dot - p) : strlen(p);
+	frac = dot ? dot + 1 : "";
+	fl = strlen(frac);
+	if (intlen + (size_t)dec + 2 >= sizeof digits)
+		return PIM_ELIMIT;
+	memcpy(digits, p, intlen);
+	nd = intlen;
+	for (int i = 0; i < dec; i++)
+		digits[nd++] = (size_t)i < fl ? frac[i] : '0';
+	up = fl > (size_t)dec && frac[dec] >= '5';
+	if (up) {
+		size_t i = nd;
+		while (i > 0 && digits[i - 1] == '9')
+			digits[--i] = '0';
+		if (i == 0) {
+			memmove(digits + 1, digits, nd);
+			digits[0] = '1';
+			nd++;
+			intlen++;
+		} else {
+			digits[i - 1]++;
 		}
-		if (!dot && dec > 0 && pim_buf_addc(b, '.'))
-			return PIM_ENOMEM;
-		for (int k = (int)have; k < dec; k++)
-			if (pim_buf_addc(b, '0'))
-				return PIM_ENOMEM;
 	}
-	return 0;
+	for (size_t i = 0; i < nd; i++)
+		if (digits[i] != '0')
+			allzero = 0;
+	if (neg && !allzero)
+		tmp[k++] = '-';
+	memcpy(tmp + k, digits, intlen);
+	k += intlen;
+	if (dec > 0) {
+		tmp[k++] = '.';
+		memcpy(tmp + k, digits + intlen, (size_t)dec);
+		k += (size_t)dec;
+	}
+	pim_buf_clear(b);
+	return pim_buf_add(b, tmp, k);
 }
 
 static int looks_scientific(const char *s, size_t len)
@@ -241,19 +271,15 @@ int pim_gtin_check_digit(const char *d, size_t n)
 static int parse_gtin(pim_buf *out, pim_value_err *err, const char *s,
 		      size_t len)
 {
-	char v[64];
-
-	show(v, sizeof v, s, len);
 	if (looks_scientific(s, len))
 		return fail(err, "gtin-scientific",
-			    "'%s' is a GTIN in scientific notation (a "
+			    "a GTIN in scientific notation (a "
 			    "spreadsheet rounded it); the digits are lost, "
-			    "export the column as text",
-			    v);
+			    "export the column as text");
 	for (size_t i = 0; i < len; i++)
 		if (s[i] < '0' || s[i] > '9')
 			return fail(err, "not-a-gtin",
-				    "a GTIN has only digits, not '%s'", v);
+				    "a GTIN has only digits");
 	if (len != 8 && len != 12 && len != 13 && len != 14)
 		return fail(err, "gtin-length",
 			    "a GTIN has 8, 12, 13 or 14 digits, not %zu", len);
@@ -287,14 +313,14 @@ static int parse_date(pim_buf *out, pim_value_err *err, const char *s,
 		char v[64];
 		show(v, sizeof v, s, len);
 		return fail(err, "date",
-			    "'%s' is not a date (YYYY-MM-DD or DD.MM.YYYY)", v);
+			    "not a date (YYYY-MM-DD or DD.MM.YYYY)");
 	}
 	iso[10] = '\0';
 	ymd = pim_date_ymd(iso, 10);
 	if (ymd < 0) {
 		char v[64];
 		show(v, sizeof v, s, len);
-		return fail(err, "date", "'%s' is not a valid date", v);
+		return fail(err, "date", "no such date");
 	}
 	pim_buf_clear(out);
 	return pim_buf_add(out, iso, 10) ? -1 : 0;
@@ -322,14 +348,8 @@ static int parse_bool(pim_buf *out, pim_value_err *err, const char *s,
 				return pim_buf_adds(out, "false") ? -1 : 0;
 			}
 	}
-	{
-		char w[64];
-		show(w, sizeof w, s, len);
-		return fail(err, "boolean",
-			    "'%s' is not a yes/no value (true/false, yes/no, "
-			    "ja/nei, 1/0, x)",
-			    w);
-	}
+	return fail(err, "boolean",
+		    "not a yes/no value (true/false, yes/no, ja/nei, 1/0, x)");
 }
 
 static const char *match_option(const pim_attr *a, const char *s, size_t len)
@@ -368,7 +388,7 @@ static int option_fail(pim_value_err *err, const pim_attr *a, const char *s,
 					 i ? ", " : "", a->options[i]);
 	if (used + 20 >= sizeof list)
 		snprintf(list + used, sizeof list - used, ", ...");
-	return fail(err, "option", "'%s' is not one of %s", v, list);
+	return fail(err, "option", "not one of %s", list);
 }
 
 static int parse_text(pim_buf *out, pim_value_err *err, const pim_attr *a,
@@ -417,26 +437,25 @@ static int parse_url(pim_value_err *err, const char *s, size_t len)
 	char v[80];
 
 	show(v, sizeof v, s, len);
-	if (len > 7 && strncmp(s, "http://", 7) == 0)
+	if (len > 7 && strncasecmp(s, "http://", 7) == 0)
 		i = 7;
-	else if (len > 8 && strncmp(s, "https://", 8) == 0)
+	else if (len > 8 && strncasecmp(s, "https://", 8) == 0)
 		i = 8;
 	else
 		return fail(err, "url",
-			    "'%s' is not a web address (http:// or https://)",
-			    v);
+			    "not a web address (http:// or https://)");
 	host = i;
 	for (; i < len && s[i] != '/' && s[i] != '?' && s[i] != '#'; i++)
 		if (!((s[i] >= 'a' && s[i] <= 'z') ||
 		      (s[i] >= 'A' && s[i] <= 'Z') ||
 		      (s[i] >= '0' && s[i] <= '9') || s[i] == '.' ||
 		      s[i] == '-' || s[i] == ':'))
-			return fail(err, "url", "'%s' has a bad host name", v);
+			return fail(err, "url", "bad host name in the web address");
 	if (i == host || !memchr(s + host, '.', i - host))
-		return fail(err, "url", "'%s' has no host name", v);
+		return fail(err, "url", "no host name in the web address");
 	for (; i < len; i++)
 		if ((unsigned char)s[i] <= ' ')
-			return fail(err, "url", "'%s' contains a space", v);
+			return fail(err, "url", "a web address cannot contain spaces");
 	return 0;
 }
 
@@ -448,17 +467,17 @@ static int parse_email(pim_value_err *err, const char *s, size_t len)
 
 	show(v, sizeof v, s, len);
 	if (!at)
-		return fail(err, "email", "'%s' is not an e-mail address", v);
+		return fail(err, "email", "not an e-mail address");
 	local = (size_t)(at - s);
 	dom = len - local - 1;
 	if (local == 0 || dom < 3 || memchr(at + 1, '@', dom) ||
 	    !memchr(at + 1, '.', dom) || at[1] == '.' || s[len - 1] == '.')
-		return fail(err, "email", "'%s' is not an e-mail address", v);
+		return fail(err, "email", "not an e-mail address");
 	for (size_t i = 0; i < len; i++)
 		if ((unsigned char)s[i] <= ' ' || s[i] == ',' || s[i] == ';' ||
 		    s[i] == '<' || s[i] == '>')
 			return fail(err, "email",
-				    "'%s' is not an e-mail address", v);
+				    "not an e-mail address");
 	return 0;
 }
 
@@ -487,11 +506,11 @@ static int parse_category(pim_buf *out, pim_value_err *err, const char *s,
 		trim(&seg, &sl);
 		if (sl == 0)
 			return fail(err, "category",
-				    "'%s' has an empty level (//)", v);
+				    "empty level (//) in the category path");
 		for (size_t k = 0; k < sl; k++)
 			if ((unsigned char)seg[k] < 0x20)
 				return fail(err, "category",
-					    "'%s' has a control character", v);
+					    "control character in the category path");
 		if ((out->len && pim_buf_addc(out, '/')) ||
 		    pim_buf_add(out, seg, sl))
 			return -1;
@@ -540,18 +559,33 @@ static void split_suffix(const char *s, size_t len, const char **num,
 	trim(num, nlen);
 }
 
+/* A converted amount with 15 significant digits, trailing zeros cut. */
 static int format_amount(pim_buf *out, double v)
 {
-	char tmp[64];
-	snprintf(tmp, sizeof tmp, "%.6f", v);
+	char tmp[400];
+	int mag = v != 0 ? (int)floor(log10(fabs(v))) + 1 : 1;
+	int prec = 15 - mag;
+
+	if (!isfinite(v) || fabs(v) > 1e300)
+		return 1;
+	if (prec < 0)
+		prec = 0;
+	if (prec > 30)
+		prec = 30;
+	snprintf(tmp, sizeof tmp, "%.*f", prec, v);
 	pim_buf_clear(out);
 	if (pim_buf_adds(out, tmp))
 		return -1;
-	fix_decimals(out, -1);
-	if (strcmp(out->data, "-0") == 0) {
-		pim_buf_clear(out);
-		return pim_buf_adds(out, "0");
-	}
+	return fix_decimals(out, -1) ? -1 : 0;
+}
+
+static int currency_allowed(const pim_attr *a, const char *cur)
+{
+	if (!a->n_currencies)
+		return strcmp(cur, a->currency) == 0;
+	for (size_t i = 0; i < a->n_currencies; i++)
+		if (!strcmp(a->currencies[i], cur))
+			return 1;
 	return 0;
 }
 
@@ -604,12 +638,12 @@ int pim_value_parse(pim_buf *out, pim_value_err *err, const pim_attr *a,
 					goto int_ok;
 			}
 			return fail(err, "not-an-integer",
-				    "'%s' is not a whole number", v);
+				    "not a whole number");
 		}
 	int_ok:
 		if (rc == 0 && fabs(num) > 9.0e15) {
 			show(v, sizeof v, in, len);
-			return fail(err, "max", "'%s' is too large", v);
+			return fail(err, "max", "the number is too large");
 		}
 		if (rc == 0)
 			rc = check_range(err, a, num, out->data);
@@ -618,8 +652,7 @@ int pim_value_parse(pim_buf *out, pim_value_err *err, const pim_attr *a,
 		rc = parse_decimal(out, in, len, dec, &num);
 		if (rc == 1) {
 			show(v, sizeof v, in, len);
-			return fail(err, "not-a-number", "'%s' is not a number",
-				    v);
+			return fail(err, "not-a-number", "not a number");
 		}
 		if (rc == 0 && (rc = fix_decimals(out, a->decimals)) == 0)
 			rc = check_range(err, a, num, out->data);
@@ -642,7 +675,7 @@ int pim_value_parse(pim_buf *out, pim_value_err *err, const pim_attr *a,
 		} else if (word) {
 			show(v, sizeof v, in, len);
 			return fail(err, "currency",
-				    "'%s' has an unknown currency", v);
+				    "unknown currency");
 		} else {
 			const char *c = o->currency ? o->currency : a->currency;
 			snprintf(cur, sizeof cur, "%s", c);
@@ -651,7 +684,7 @@ int pim_value_parse(pim_buf *out, pim_value_err *err, const pim_attr *a,
 		if (rc == 1) {
 			show(v, sizeof v, in, len);
 			return fail(err, "not-a-number",
-				    "'%s' is not an amount", v);
+				    "not an amount");
 		}
 		if (rc)
 			break;
@@ -660,8 +693,9 @@ int pim_value_parse(pim_buf *out, pim_value_err *err, const pim_attr *a,
 			break;
 		if ((rc = check_range(err, a, num, out->data)))
 			break;
-		if (strlen(cur) != 3 || cur[0] < 'A' || cur[0] > 'Z')
-			return fail(err, "currency", "bad currency '%s'", cur);
+		if (!currency_allowed(a, cur))
+			return fail(err, "currency",
+				    "%s is not a currency of this catalog", cur);
 		rc = pim_buf_printf(out, " %s", cur) ? -1 : 0;
 		break;
 	}
@@ -677,8 +711,7 @@ int pim_value_parse(pim_buf *out, pim_value_err *err, const pim_attr *a,
 			if (!from) {
 				show(v, sizeof v, in, len);
 				return fail(err, "unit",
-					    "'%s' has an unknown unit '%s'", v,
-					    u);
+					    "unknown unit '%s'", u);
 			}
 		}
 		if (!from || !a->unit)
@@ -686,21 +719,22 @@ int pim_value_parse(pim_buf *out, pim_value_err *err, const pim_attr *a,
 		if (from->dim != a->unit->dim) {
 			show(v, sizeof v, in, len);
 			return fail(err, "unit",
-				    "'%s' is in %s, a %s unit; %s needs %s", v,
+				    "%s is a %s unit; %s needs %s",
 				    from->code, pim_dimension_name(from->dim),
 				    a->code, pim_dimension_name(a->unit->dim));
 		}
 		rc = parse_decimal(out, nump, nlen, dec, &num);
 		if (rc == 1) {
 			show(v, sizeof v, in, len);
-			return fail(err, "not-a-number", "'%s' is not a number",
-				    v);
+			return fail(err, "not-a-number", "not a number");
 		}
 		if (rc)
 			break;
 		if (from != a->unit) {
 			num = num * from->factor / a->unit->factor;
-			if ((rc = format_amount(out, num)))
+			if ((rc = format_amount(out, num)) == 1)
+				return fail(err, "max", "the amount is too large");
+			if (rc)
 				break;
 		}
 		if ((rc = fix_decimals(out, a->decimals)))
@@ -791,8 +825,7 @@ int pim_value_parse(pim_buf *out, pim_value_err *err, const pim_attr *a,
 		if (m < 0) {
 			show(v, sizeof v, out->data, out->len);
 			return fail(err, "pattern",
-				    "'%s' does not match the pattern %s", v,
-				    a->pattern);
+				    "does not match the pattern %s", a->pattern);
 		}
 	}
 	return rc;

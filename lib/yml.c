@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -325,7 +326,7 @@ int yml_number(const yml_node *n, double *out)
 		return -1;
 	errno = 0;
 	v = strtod(n->str, &end);
-	if (*end || errno)
+	if (*end || errno || !isfinite(v))
 		return -1;
 	*out = v;
 	return 0;

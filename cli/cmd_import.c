@@ -1,0 +1,253 @@
+/*
+ * cmd_import.c - `pim import`: load supplier files into the catalog in one
+ * transaction, with a reject file, a dry run with a diff, a summary and a
+ * progress bar on a terminal.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+static const char usage[] =
+	"usage: pim import [--mapping M] [--mode merge|replace] [--dry-run "
+	"[--diff]]\n"
+	"                  [--reject FILE] [--on-error skip|abort] FILE...\n";
+static const char help[] =
+	"\nValidate supplier files and load them into the catalog: create new\n"
+	"products, update changed ones, skip unchanged ones. One import is one\n"
+	"transaction and one batch: it lands whole or not at all, and every\n"
+	"change is recorded (pim history, pim undo). FILE may be - (stdin).\n\n"
+	"options:\n"
+	"  -m, --mapping M        the supplier's mapping file "
+	"(pim-mapping(5))\n"
+	"  --mode merge|replace   merge (default) changes mapped attributes "
+	"only;\n"
+	"                         replace also clears the unmapped ones\n"
+	"  --empty keep|clear     an empty cell keeps (default) or clears the "
+	"value\n"
+	"  --on-error skip|abort  skip (default) loads the valid rows; abort "
+	"loads\n"
+	"                         nothing when any row is invalid\n"
+	"  --reject FILE          write rejected rows there, in the file's own\n"
+	"                         layout, with _line and _errors columns\n"
+	"  -n, --dry-run          do everything but write; print the counts\n"
+	"  --diff                 print each change: SKU attribute: old -> new\n"
+	"  --json                 print the summary as JSON on stdout\n"
+	"  -q, --quiet            print nothing but errors\n"
+	CLI_DIALECT_HELP
+	"\nExit 0 when every row was loaded, 1 when rows were rejected, 2 for "
+	"a bad\nmapping or option, 3 when the catalog is busy or a file cannot "
+	"be read.\n";
+
+enum {
+	OPT_MODE = 0x2100,
+	OPT_EMPTY,
+	OPT_ON_ERROR,
+	OPT_REJECT,
+	OPT_DIFF
+};
+
+struct iopts {
+	pim_cli *cli;
+	const char *mapping;
+	int diff;
+	pim_import_options io;
+	int progress;
+	time_t started;
+	int drew;
+};
+
+static int on_opt(int opt, const char *arg, void *ctx)
+{
+	struct iopts *o = ctx;
+
+	switch (opt) {
+	case 'm':
+		o->mapping = arg;
+		return 0;
+	case 'n':
+		o->io.dry_run = 1;
+		return 0;
+	case OPT_DIFF:
+		o->diff = 1;
+		return 0;
+	case OPT_REJECT:
+		o->io.reject_path = arg;
+		return 0;
+	case OPT_MODE:
+		if (!strcmp(arg, "merge"))
+			o->io.mode = PIM_MODE_MERGE;
+		else if (!strcmp(arg, "replace"))
+			o->io.mode = PIM_MODE_REPLACE;
+		else
+			break;
+		return 0;
+	case OPT_EMPTY:
+		if (!strcmp(arg, "keep"))
+			o->io.empty_clear = 0;
+		else if (!strcmp(arg, "clear"))
+			o->io.empty_clear = 1;
+		else
+			break;
+		return 0;
+	case OPT_ON_ERROR:
+		if (!strcmp(arg, "skip"))
+			o->io.abort_on_error = 0;
+		else if (!strcmp(arg, "abort"))
+			o->io.abort_on_error = 1;
+		else
+			break;
+		return 0;
+	default:
+		switch (cli_dialect_option(&o->io.validate, opt, arg)) {
+		case 0:
+			return 0;
+		case -1:
+			break;
+		default:
+			return EXIT_USAGE;
+		}
+	}
+	return cli_usage_error(o->cli, "import", usage,
+			       "import: bad value '%s' for an option", arg);
+}
+
+static int print_diag(const pim_diag *d, void *ctx)
+{
+	struct iopts *o = ctx;
+	if (o->cli->quiet && d->severity == PIM_SEV_WARNING)
+		return 0;
+	if (o->drew) {
+		fputs("\r\033[K", stderr);
+		o->drew = 0;
+	}
+	fflush(stdout);
+	cli_diag_text(stderr, d);
+	return 0;
+}
+
+static int print_change(const char *sku, const char *attr, const char *old,
+			const char *new_value, void *ctx)
+{
+	(void)ctx;
+	printf("%s %s: %s \xE2\x86\x92 %s\n", sku, attr, old ? old : "(empty)",
+	       new_value ? new_value : "(empty)");
+	return ferror(stdout) ? 1 : 0;
+}
+
+static void progress(unsigned long rows, unsigned long long done,
+		     unsigned long long total, void *ctx)
+{
+	struct iopts *o = ctx;
+	double secs = difftime(time(NULL), o->started);
+	double rate = secs > 0 ? rows / secs : 0;
+
+	if (secs < 1)
+		return;
+	fprintf(stderr, "\r\033[Kpim: %lu rows, %.0f rows/s", rows, rate);
+	if (total && done && done < total && secs > 0) {
+		double eta = secs * ((double)total / (double)done - 1.0);
+		fprintf(stderr, ", %3.0f%%, ETA %.0fs", 100.0 * done / total, eta);
+	}
+	o->drew = 1;
+}
+
+static void summary(pim_cli *cli, const pim_import_stats *st, int dry_run)
+{
+	if (cli->json) {
+		printf("{\"batch\":%lld,\"dry_run\":%s,\"rows\":%lu,"
+		       "\"created\":%lu,\"updated\":%lu,\"unchanged\":%lu,"
+		       "\"rejected\":%lu,\"changes\":%lu,\"errors\":%lu,"
+		       "\"warnings\":%lu}\n",
+		       st->batch, dry_run ? "true" : "false", st->rows,
+		       st->created, st->updated, st->unchanged, st->rejected,
+		       st->changes, st->validate.errors, st->validate.warnings);
+		return;
+	}
+	if (cli->quiet)
+		return;
+	fflush(stdout);
+	fprintf(stderr,
+		"pim: %s%lu rows: %lu created, %lu updated, %lu unchanged, "
+		"%lu rejected",
+		dry_run ? "dry run, nothing written: " : "", st->rows,
+		st->created, st->updated, st->unchanged, st->rejected);
+	if (st->batch)
+		fprintf(stderr, " (batch %lld)", st->batch);
+	fputc('\n', stderr);
+}
+
+int cmd_import(pim_cli *cli, int argc, char **argv)
+{
+	static const struct option own[] = {
+		{ "mapping", required_argument, NULL, 'm' },
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ "diff", no_argument, NULL, OPT_DIFF },
+		{ "reject", required_argument, NULL, OPT_REJECT },
+		{ "mode", required_argument, NULL, OPT_MODE },
+		{ "empty", required_argument, NULL, OPT_EMPTY },
+		{ "on-error", required_argument, NULL, OPT_ON_ERROR },
+		CLI_DIALECT_LONGOPTS,
+		{ NULL, 0, NULL, 0 }
+	};
+	pim_import_options io0 = PIM_IMPORT_OPTIONS_INIT;
+	struct iopts o;
+	pim_catalog *cat = NULL;
+	pim_mapping *mapping = NULL;
+	pim_import_stats st;
+	int rc, code;
+
+	memset(&o, 0, sizeof o);
+	o.cli = cli;
+	o.io = io0;
+	code = cli_parse(cli, argc, argv, "import", usage, help, own, "m:n",
+			 on_opt, &o);
+	if (code >= 0)
+		return code;
+	if (optind >= argc)
+		return cli_usage_error(cli, "import", usage,
+				       "import: no file given");
+	if (o.diff && !o.io.dry_run)
+		return cli_usage_error(cli, "import", usage,
+				       "import: --diff goes with --dry-run");
+	if ((rc = cli_open_catalog(cli, &cat, 0)))
+		return cli_exit_code(rc);
+	if (o.mapping) {
+		rc = pim_mapping_load_file(&mapping, o.mapping,
+					   pim_catalog_schema(cat),
+					   cli_print_diag, cli);
+		if (rc) {
+			code = cli_exit_code(rc == PIM_EIO ? PIM_EINVALID : rc);
+			goto out;
+		}
+		o.io.validate.mapping = mapping;
+	}
+	if (o.diff) {
+		o.io.on_change = print_change;
+		o.io.change_ctx = &o;
+	}
+	if (!cli->quiet && isatty(2)) {
+		o.io.progress = progress;
+		o.io.progress_ctx = &o;
+		o.started = time(NULL);
+	}
+	rc = pim_import(&st, cat, (const char *const *)argv + optind,
+			(size_t)(argc - optind), &o.io, print_diag, &o);
+	if (o.drew)
+		fputs("\r\033[K", stderr);
+	if (rc && rc != PIM_EDATA) {
+		cli_error(cli, "%s", pim_errmsg(cat));
+		code = cli_exit_code(rc);
+		goto out;
+	}
+	summary(cli, &st, o.io.dry_run);
+	if (rc == PIM_EDATA && o.io.abort_on_error)
+		cli_error(cli, "%s", pim_errmsg(cat));
+	code = rc == PIM_EDATA ? EXIT_DATA : EXIT_OK;
+out:
+	pim_mapping_free(mapping);
+	pim_catalog_close(cat);
+	return cli_finish_output(cli, code);
+}

@@ -1,0 +1,524 @@
+/*
+ * import.c - loads supplier files into the catalog: the validation
+ * pipeline feeds records to an upsert by key inside one write transaction
+ * and one batch. Every change is recorded in the history; rejected rows go
+ * to the reject file with their reasons. Nothing is half-written: any
+ * failure rolls the whole import back.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "catalog.h"
+#include "pipeline.h"
+#include "reject.h"
+#include "uniq.h"
+
+/* A set of 64-bit hashes with an owner, for duplicates within one import.
+ * 16 bytes a value: a million keys and a million GTINs fit in 48 MiB. */
+typedef struct hset {
+	uint64_t *key, *owner;
+	size_t cap, n;
+} hset;
+
+static void hset_free(hset *h)
+{
+	pim_free(h->key);
+	pim_free(h->owner);
+	memset(h, 0, sizeof *h);
+}
+
+static int hset_grow(hset *h)
+{
+	size_t ncap = h->cap ? h->cap * 2 : 4096;
+	uint64_t *nk = pim_calloc(ncap, sizeof *nk);
+	uint64_t *no = pim_calloc(ncap, sizeof *no);
+
+	if (!nk || !no) {
+		pim_free(nk);
+		pim_free(no);
+		return PIM_ENOMEM;
+	}
+	for (size_t i = 0; i < h->cap; i++) {
+		size_t j;
+		if (!h->key[i])
+			continue;
+		for (j = h->key[i] & (ncap - 1); nk[j]; j = (j + 1) & (ncap - 1))
+			;
+		nk[j] = h->key[i];
+		no[j] = h->owner[i];
+	}
+	pim_free(h->key);
+	pim_free(h->owner);
+	h->key = nk;
+	h->owner = no;
+	h->cap = ncap;
+	return 0;
+}
+
+/* The owner of `k`, or 0 when absent. */
+static uint64_t hset_get(const hset *h, uint64_t k)
+{
+	if (!h->cap)
+		return 0;
+	for (size_t j = k & (h->cap - 1); h->key[j]; j = (j + 1) & (h->cap - 1))
+		if (h->key[j] == k)
+			return h->owner[j];
+	return 0;
+}
+
+static int hset_put(hset *h, uint64_t k, uint64_t owner)
+{
+	size_t j;
+	if ((h->n + 1) * 4 > h->cap * 3) {
+		int rc = hset_grow(h);
+		if (rc)
+			return rc;
+	}
+	for (j = k & (h->cap - 1); h->key[j]; j = (j + 1) & (h->cap - 1))
+		if (h->key[j] == k) {
+			h->owner[j] = owner;
+			return 0;
+		}
+	h->key[j] = k;
+	h->owner[j] = owner;
+	h->n++;
+	return 0;
+}
+
+typedef struct imp {
+	pim_catalog *cat;
+	const pim_import_options *o;
+	pim_import_stats *st;
+	pim_diag_fn diag;
+	void *dctx;
+	long long batch;
+	char now[32];
+	pim_cat_writer *w;
+	unsigned char *write;    /* per slot: what the current file writes */
+	size_t cur_file;
+	int writer_ready;
+	const char **newv;       /* per slot */
+	pim_buf src, errs, source;
+	unsigned long errs_line;
+	size_t errs_file;
+	hset keys;               /* key hashes seen */
+	hset uniq;               /* (slot, value) hash -> key hash */
+	int catalog_empty;       /* no product before this import */
+	pim_reject *rj;
+	int with_file;
+	int rc;                  /* first hard failure */
+	unsigned long rows_seen;
+} imp;
+
+/* Diagnostics pass through; errors of the current row are collected for
+ * the reject file's _errors column. */
+static int imp_diag(const pim_diag *d, void *ctx)
+{
+	imp *im = ctx;
+
+	if (d->severity == PIM_SEV_ERROR && d->line) {
+		if (d->line != im->errs_line) {
+			pim_buf_clear(&im->errs);
+			im->errs_line = d->line;
+		}
+		if (im->errs.len)
+			pim_buf_adds(&im->errs, "; ");
+		if (d->column)
+			pim_buf_printf(&im->errs, "%s: ", d->column);
+		pim_buf_printf(&im->errs, "%s: %s", d->code ? d->code : "error",
+			       d->message);
+	}
+	return im->diag ? im->diag(d, im->dctx) : 0;
+}
+
+static void own_diag(imp *im, const pim_record *r, const char *attr,
+		     const char *code, const char *msg, const char *value)
+{
+	pim_diag d;
+
+	memset(&d, 0, sizeof d);
+	d.file = r->file;
+	d.line = r->line;
+	d.attribute = attr;
+	d.code = code;
+	d.severity = PIM_SEV_ERROR;
+	d.message = msg;
+	d.value = value;
+	im->st->validate.errors++;
+	imp_diag(&d, im);
+}
+
+static int reject(imp *im, const pim_record *r)
+{
+	const char *errors;
+
+	im->st->rejected++;
+	if (!im->rj)
+		return 0;
+	errors = im->errs_line == r->line && im->errs.len ? im->errs.data
+							  : "rejected";
+	if (pim_reject_row(im->rj, r->dialect, r->header, r->n_header,
+			   r->has_header, (const char *const *)r->raw->field,
+			   r->raw->n, r->file, im->with_file, r->line, errors)) {
+		im->rc = pim_cat_error(im->cat, PIM_EIO,
+				       "%s: cannot write the reject file",
+				       im->o->reject_path);
+		return 1;
+	}
+	return 0;
+}
+
+static int setup_writer(imp *im, const pim_record *r)
+{
+	pim_catalog *cat = im->cat;
+
+	pim_cat_writer_free(im->w);
+	im->w = NULL;
+	for (size_t i = 0; i < cat->n_slots; i++)
+		im->write[i] = im->o->mode == PIM_MODE_REPLACE ? 1 : r->given[i];
+	im->cur_file = r->file_index;
+	im->writer_ready = 1;
+	return pim_cat_writer_new(&im->w, cat, im->write);
+}
+
+static int same(const char *a, const char *b)
+{
+	if (!a || !b)
+		return a == b;
+	return strcmp(a, b) == 0;
+}
+
+static int on_record(const pim_record *r, void *ctx)
+{
+	imp *im = ctx;
+	pim_catalog *cat = im->cat;
+	const pim_schema *s = cat->schema;
+	const char *key;
+	pim_cat_row row;
+	uint64_t keyh, srch;
+	int found, changed = 0;
+	char msg[300], owner[256];
+
+	im->rows_seen++;
+	if (im->o->progress && (im->rows_seen & 4095) == 0)
+		im->o->progress(im->rows_seen, r->bytes_done, r->bytes_total,
+				im->o->progress_ctx);
+	if (!im->writer_ready || r->file_index != im->cur_file) {
+		if ((im->rc = setup_writer(im, r)))
+			return 1;
+	}
+	if (r->errors)
+		return reject(im, r);
+	key = r->value[cat->key_slot];
+	if (!key)
+		return reject(im, r);
+
+	/* a key twice in this import: the first one counts */
+	keyh = pim_hash64(key, strlen(key), 0x6b6579) | 1;
+	if (hset_get(&im->keys, keyh)) {
+		snprintf(msg, sizeof msg,
+			 "duplicate key: %s appears earlier in this import",
+			 key);
+		own_diag(im, r, s->attrs[s->key].code, "duplicate-key", msg, key);
+		return reject(im, r);
+	}
+
+	/* the record's fingerprint: the same record twice writes nothing */
+	pim_buf_clear(&im->src);
+	pim_buf_printf(&im->src, "%d%d", (int)im->o->mode, im->o->empty_clear);
+	for (size_t i = 0; i < r->n_slots; i++) {
+		if (!im->write[i])
+			continue;
+		pim_buf_printf(&im->src, "|%zu=", i);
+		if (r->value[i])
+			pim_buf_adds(&im->src, r->value[i]);
+		else
+			pim_buf_addc(&im->src, r->given[i] ? '\1' : '\2');
+	}
+	if (!im->src.data) {
+		im->rc = pim_cat_error(cat, PIM_ENOMEM, "out of memory");
+		return 1;
+	}
+	srch = pim_hash64(im->src.data, im->src.len, 0x737263);
+
+	found = pim_cat_lookup(im->w, key, &row);
+	if (found < 0) {
+		im->rc = found;
+		return 1;
+	}
+	if (found && row.has_src && row.src == srch) {
+		im->st->unchanged++;
+		goto accepted;
+	}
+
+	/* the new values of the written slots */
+	for (size_t i = 0; i < cat->n_slots; i++) {
+		const char *old = found ? row.value[i] : NULL;
+		if (!im->write[i]) {
+			im->newv[i] = old;
+			continue;
+		}
+		if (r->value[i])
+			im->newv[i] = r->value[i];
+		else if (!r->given[i])
+			im->newv[i] = NULL; /* replace mode */
+		else
+			im->newv[i] = im->o->empty_clear ? NULL : old;
+		if (!same(old, im->newv[i]))
+			changed = 1;
+	}
+
+	/* unique values: not twice in this import, not on another product */
+	for (size_t i = 0; i < cat->n_slots; i++) {
+		const pim_attr *a = &s->attrs[cat->slots[i].attr];
+		const char *v = im->newv[i];
+		uint64_t vh, prev;
+		if (!a->unique || i == cat->key_slot || !v ||
+		    (found && same(row.value[i], v)))
+			continue;
+		vh = pim_hash64(v, strlen(v), i) | 1;
+		prev = hset_get(&im->uniq, vh);
+		if (prev && prev != keyh) {
+			snprintf(msg, sizeof msg,
+				 "duplicate %s: another product in this import "
+				 "has the same value",
+				 a->code);
+			own_diag(im, r, a->code, "unique", msg, v);
+			return reject(im, r);
+		}
+		if (!im->catalog_empty) {
+			int rc = pim_cat_value_owner(im->w, i, v,
+						     found ? row.id : -1, owner,
+						     sizeof owner);
+			if (rc < 0) {
+				im->rc = rc;
+				return 1;
+			}
+			if (rc == 1) {
+				snprintf(msg, sizeof msg,
+					 "duplicate %s: %s already has this "
+					 "value",
+					 a->code, owner);
+				own_diag(im, r, a->code, "unique", msg, v);
+				return reject(im, r);
+			}
+		}
+	}
+
+	pim_buf_clear(&im->source);
+	pim_buf_printf(&im->source, "%s:%lu", r->file, r->line);
+	if (!found) {
+		long long id;
+		int rc = pim_cat_insert(im->w, &id, key, im->newv, im->batch,
+					srch, im->now);
+		if (rc) {
+			im->rc = rc;
+			return 1;
+		}
+		im->st->created++;
+		if (im->o->on_change) {
+			char col[128];
+			for (size_t i = 0; i < cat->n_slots; i++) {
+				if (!im->newv[i] || i == cat->key_slot)
+					continue;
+				pim_slot_column(col, sizeof col, s,
+						&cat->slots[i]);
+				if (im->o->on_change(key, col, NULL, im->newv[i],
+						     im->o->change_ctx))
+					return 1;
+			}
+		}
+		goto accepted;
+	}
+	if (!changed) {
+		im->st->unchanged++;
+		goto accepted;
+	}
+	/* history first: the lookup's old values are still valid */
+	for (size_t i = 0; i < cat->n_slots; i++) {
+		char col[128];
+		int rc;
+		if (!im->write[i] || same(row.value[i], im->newv[i]))
+			continue;
+		pim_slot_column(col, sizeof col, s, &cat->slots[i]);
+		rc = pim_cat_history(cat, im->batch, row.id, key, col,
+				     row.value[i], im->newv[i],
+				     im->source.data);
+		if (rc) {
+			im->rc = rc;
+			return 1;
+		}
+		im->st->changes++;
+		if (im->o->on_change &&
+		    im->o->on_change(key, col, row.value[i], im->newv[i],
+				     im->o->change_ctx))
+			return 1;
+	}
+	{
+		int rc = pim_cat_update(im->w, row.id, im->newv, im->batch, srch,
+					1, im->now);
+		if (rc) {
+			im->rc = rc;
+			return 1;
+		}
+	}
+	im->st->updated++;
+accepted:
+	if ((im->rc = hset_put(&im->keys, keyh, 1)))
+		return 1;
+	for (size_t i = 0; i < cat->n_slots; i++) {
+		const pim_attr *a = &s->attrs[cat->slots[i].attr];
+		const char *v = r->value[i];
+		if (!a->unique || i == cat->key_slot || !v)
+			continue;
+		if ((im->rc = hset_put(&im->uniq,
+				       pim_hash64(v, strlen(v), i) | 1, keyh)))
+			return 1;
+	}
+	return 0;
+}
+
+static int files_json(pim_buf *b, const char *const *paths, size_t n)
+{
+	pim_buf_addc(b, '[');
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			pim_buf_addc(b, ',');
+		pim_buf_add_json_string(b, paths[i], strlen(paths[i]));
+	}
+	return pim_buf_addc(b, ']');
+}
+
+int pim_import(pim_import_stats *st, pim_catalog *cat,
+	       const char *const *paths, size_t n,
+	       const pim_import_options *o, pim_diag_fn diag, void *ctx)
+{
+	imp im;
+	pim_buf files = PIM_BUF_INIT, counts = PIM_BUF_INIT;
+	long long count;
+	char err[512];
+	int rc, vrc;
+
+	memset(st, 0, sizeof *st);
+	if (!o || o->version != PIM_IMPORT_OPTIONS_VERSION)
+		return pim_cat_error(cat, PIM_EINVALID, "bad import options");
+	if (cat->readonly)
+		return pim_cat_error(cat, PIM_EIO, "%s: opened read-only",
+				     cat->path);
+	memset(&im, 0, sizeof im);
+	im.cat = cat;
+	im.o = o;
+	im.st = st;
+	im.diag = diag;
+	im.dctx = ctx;
+	im.with_file = n > 1;
+	pim_cat_now(im.now, sizeof im.now);
+	im.write = pim_calloc(cat->n_slots + 1, 1);
+	im.newv = pim_calloc(cat->n_slots + 1, sizeof *im.newv);
+	if (!im.write || !im.newv) {
+		rc = pim_cat_error(cat, PIM_ENOMEM, "out of memory");
+		goto out;
+	}
+	if (o->reject_path &&
+	    (rc = pim_reject_open(&im.rj, o->reject_path, err, sizeof err))) {
+		rc = pim_cat_error(cat, rc, "%s", err);
+		goto out;
+	}
+	if ((rc = pim_cat_begin(cat)))
+		goto out;
+	if ((rc = pim_catalog_product_count(cat, &count)))
+		goto out;
+	{
+		/* archived products count for uniqueness too */
+		sqlite3_stmt *q = NULL;
+		if (sqlite3_prepare_v2(cat->db, "SELECT EXISTS(SELECT 1 FROM "
+						"product)", -1, &q, NULL) ==
+			    SQLITE_OK &&
+		    sqlite3_step(q) == SQLITE_ROW)
+			im.catalog_empty = !sqlite3_column_int(q, 0);
+		sqlite3_finalize(q);
+	}
+	if (files_json(&files, paths, n)) {
+		rc = pim_cat_error(cat, PIM_ENOMEM, "out of memory");
+		goto out;
+	}
+	if ((rc = pim_cat_batch_begin(cat, &im.batch, "import", files.data)))
+		goto out;
+
+	vrc = pim_pipeline_run(&st->validate, cat->schema, paths, n,
+			       &o->validate, imp_diag, &im, on_record, &im);
+	st->rows = st->validate.rows;
+	if (im.rc) {
+		rc = im.rc;
+		goto out;
+	}
+	if (vrc == PIM_ENOMEM || vrc == PIM_EINVALID || vrc == PIM_ELIMIT) {
+		rc = pim_cat_error(cat, vrc, "%s", pim_strerror(vrc));
+		goto out;
+	}
+	if (vrc == PIM_EIO) {
+		rc = pim_cat_error(cat, PIM_EIO, "an input file cannot be read; "
+						 "nothing imported");
+		goto out;
+	}
+	if (im.rj && (rc = pim_reject_close(im.rj))) {
+		im.rj = NULL;
+		rc = pim_cat_error(cat, rc, "%s: writing the reject file failed",
+				   o->reject_path);
+		goto out;
+	}
+	im.rj = NULL;
+	if ((st->validate.errors || st->rejected) && o->abort_on_error) {
+		rc = pim_cat_error(cat, PIM_EDATA,
+				   "%lu row%s rejected; --on-error abort: nothing "
+				   "imported",
+				   st->rejected, st->rejected == 1 ? "" : "s");
+		goto out;
+	}
+	pim_buf_printf(&counts,
+		       "{\"rows\":%lu,\"created\":%lu,\"updated\":%lu,"
+		       "\"unchanged\":%lu,\"rejected\":%lu,\"changes\":%lu}",
+		       st->rows, st->created, st->updated, st->unchanged,
+		       st->rejected, st->changes);
+	if (!counts.data) {
+		rc = pim_cat_error(cat, PIM_ENOMEM, "out of memory");
+		goto out;
+	}
+	if ((rc = pim_cat_batch_end(cat, im.batch, counts.data)))
+		goto out;
+	if (o->dry_run) {
+		pim_cat_rollback(cat);
+		st->batch = 0;
+	} else {
+		/* statements must be done before the commit */
+		pim_cat_writer_free(im.w);
+		im.w = NULL;
+		if ((rc = pim_cat_commit(cat)))
+			goto out;
+		st->batch = im.batch;
+	}
+	rc = (st->validate.errors || st->rejected) ? PIM_EDATA : 0;
+	if (rc)
+		pim_cat_error(cat, rc, "%lu row%s rejected", st->rejected,
+			      st->rejected == 1 ? "" : "s");
+out:
+	if (rc && rc != PIM_EDATA)
+		st->batch = 0;
+	if (rc && (rc != PIM_EDATA || o->abort_on_error))
+		pim_cat_rollback(cat);
+	pim_cat_writer_free(im.w);
+	if (im.rj)
+		pim_reject_close(im.rj);
+	hset_free(&im.keys);
+	hset_free(&im.uniq);
+	pim_free(im.write);
+	pim_free(im.newv);
+	pim_buf_free(&im.src);
+	pim_buf_free(&im.errs);
+	pim_buf_free(&im.source);
+	pim_buf_free(&files);
+	pim_buf_free(&counts);
+	return rc;
+}

@@ -27,7 +27,6 @@ typedef struct pim_cli {
 	int quiet;
 	int verbose;
 	int json;
-	int color;         /* stderr is a terminal and NO_COLOR unset */
 } pim_cli;
 
 typedef struct pim_command {
@@ -146,6 +145,9 @@ int cmd_init(pim_cli *cli, int argc, char **argv);
 int cmd_schema(pim_cli *cli, int argc, char **argv);
 int cmd_validate(pim_cli *cli, int argc, char **argv);
 int cmd_import(pim_cli *cli, int argc, char **argv);
+int cmd_log(pim_cli *cli, int argc, char **argv);
+int cmd_history(pim_cli *cli, int argc, char **argv);
+int cmd_undo(pim_cli *cli, int argc, char **argv);
 int cmd_help(pim_cli *cli, int argc, char **argv);
 int cmd_version(pim_cli *cli, int argc, char **argv);
 

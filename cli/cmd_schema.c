@@ -204,8 +204,8 @@ static int schema_apply(pim_cli *cli, int argc, char **argv, struct opts *o)
 				!changed ? "schema unchanged"
 				: o->dry_run ? "schema change would be applied"
 					     : "schema applied",
-				dc.errors && changed ? " (--force: stored values "
-						       "kept as they are)"
+				dc.errors && changed ? " (--force: lost values are "
+						       "kept in the history)"
 						     : "");
 		code = EXIT_OK;
 	}

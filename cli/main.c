@@ -17,6 +17,9 @@ const pim_command pim_commands[] = {
 	{ "schema", cmd_schema, "check, show or change the catalog's schema" },
 	{ "validate", cmd_validate, "check supplier files against the schema" },
 	{ "import", cmd_import, "load supplier files into the catalog" },
+	{ "log", cmd_log, "list the batches (imports, undos, schema changes)" },
+	{ "history", cmd_history, "show the attribute-level audit trail" },
+	{ "undo", cmd_undo, "revert a whole batch" },
 	{ "help", cmd_help, "show help for pim or a command" },
 	{ "version", cmd_version, "print the version" },
 	{ NULL, NULL, NULL }
@@ -409,7 +412,6 @@ int main(int argc, char **argv)
 	cli.db = (e = getenv("PIM_DB")) && *e ? e : "catalog.db";
 	cli.role = (e = getenv("PIM_ROLE")) && *e ? e : NULL;
 	cli.user = (e = getenv("PIM_USER")) && *e ? e : login_name();
-	cli.color = isatty(2) && !getenv("NO_COLOR");
 
 	/* global options stop at the command name */
 	opterr = 0;

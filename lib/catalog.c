@@ -6,6 +6,7 @@
 #include "catalog.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -167,7 +168,7 @@ static int load_schema(pim_catalog *cat)
 		else if (rc)
 			rc = pim_cat_error(cat, PIM_EDB,
 					   "%s: the stored schema does not "
-					   "load; run 'pim verify'",
+					   "load; the catalog is damaged",
 					   cat->path);
 		if (rc == 0)
 			rc = pim_cat_slots(cat);
@@ -394,7 +395,7 @@ int pim_catalog_open(pim_catalog **out, const char *path,
 	static const pim_catalog_options defaults = PIM_CATALOG_OPTIONS_INIT;
 	pim_catalog *cat;
 	struct stat st;
-	int rc, flags;
+	int rc, flags, fd, created = 0;
 
 	*out = NULL;
 	if (!opts)
@@ -416,11 +417,19 @@ int pim_catalog_open(pim_catalog **out, const char *path,
 		if (!schema)
 			return pim_cat_error(cat, PIM_EINVALID,
 					     "no schema for the new catalog");
-		if (lstat(path, &st) == 0)
+		/* created exclusively: of two racing inits one wins, and
+		 * the loser never touches the winner's file */
+		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+		if (fd < 0 && errno == EEXIST)
 			return pim_cat_error(cat, PIM_EEXISTS,
 					     "%s: already exists; pim init never "
 					     "touches an existing catalog",
 					     path);
+		if (fd < 0)
+			return pim_cat_error(cat, PIM_EIO, "%s: %s", path,
+					     strerror(errno));
+		close(fd);
+		created = 1;
 		flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
 	} else {
 		if (stat(path, &st) != 0)
@@ -438,8 +447,12 @@ int pim_catalog_open(pim_catalog **out, const char *path,
 				       : SQLITE_OPEN_READWRITE;
 	}
 	rc = sqlite3_open_v2(path, &cat->db, flags | SQLITE_OPEN_NOMUTEX, NULL);
-	if (rc != SQLITE_OK)
-		return pim_cat_sqlerr(cat, rc, "opening");
+	if (rc != SQLITE_OK) {
+		rc = pim_cat_sqlerr(cat, rc, "opening");
+		if (created)
+			unlink(path);
+		return rc;
+	}
 	sqlite3_busy_timeout(cat->db, opts->busy_timeout_ms > 0
 					      ? opts->busy_timeout_ms
 					      : 5000);
@@ -465,6 +478,7 @@ void pim_catalog_close(pim_catalog *cat)
 {
 	if (!cat)
 		return;
+	sqlite3_finalize(cat->hist);
 	if (cat->db) {
 		pim_cat_rollback(cat);
 		sqlite3_close(cat->db);

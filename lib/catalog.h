@@ -25,6 +25,7 @@ struct pim_catalog {
 	size_t n_slots;
 	char **col;           /* per slot: the product column, quoted */
 	size_t key_slot;      /* the slot of the identifier attribute */
+	sqlite3_stmt *hist;   /* INSERT INTO history, prepared once */
 	char *path;
 	char *user;
 	char *role;

@@ -64,15 +64,18 @@ int pim_cat_history(pim_catalog *cat, long long batch, long long product,
 		"INSERT INTO history(batch, product, sku, attribute, old, new, "
 		"source, user, role, at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
 		"?9, ?10)";
-	sqlite3_stmt *st = NULL;
+	sqlite3_stmt *st = cat->hist;
 	char now[32];
 	int rc;
 
 	/* prepared once per connection: history rows come in bulk */
-	rc = sqlite3_prepare_v3(cat->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
-				&st, NULL);
-	if (rc != SQLITE_OK)
-		return pim_cat_sqlerr(cat, rc, "recording history");
+	if (!st) {
+		rc = sqlite3_prepare_v3(cat->db, sql, -1,
+					SQLITE_PREPARE_PERSISTENT, &st, NULL);
+		if (rc != SQLITE_OK)
+			return pim_cat_sqlerr(cat, rc, "recording history");
+		cat->hist = st;
+	}
 	pim_cat_now(now, sizeof now);
 	sqlite3_bind_int64(st, 1, batch);
 	sqlite3_bind_int64(st, 2, product);
@@ -85,7 +88,7 @@ int pim_cat_history(pim_catalog *cat, long long batch, long long product,
 	sqlite3_bind_text(st, 9, cat->role, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 10, now, -1, SQLITE_TRANSIENT);
 	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 	return rc == SQLITE_DONE ? 0 : pim_cat_sqlerr(cat, rc, "recording history");
 }
 

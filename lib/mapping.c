@@ -719,7 +719,7 @@ int pim_mapping_load_file(pim_mapping **out, const char *path,
 			d.message = err;
 			diag(&d, ctx);
 		}
-		return rc == PIM_ENOTFOUND ? PIM_EIO : rc;
+		return rc == PIM_ENOTFOUND || rc == PIM_ELIMIT ? PIM_EIO : rc;
 	}
 	rc = pim_mapping_load_buffer(out, path, data, len, schema, diag, ctx);
 	pim_free(data);

@@ -185,7 +185,7 @@ PIM_API const char *pim_errmsg(const pim_catalog *cat);
 /* The catalog's current schema. Borrowed; valid until the next apply. */
 PIM_API const pim_schema *pim_catalog_schema(const pim_catalog *cat);
 
-/* Number of products (archived ones included) in *out. */
+/* Number of products (archived ones not counted) in *out. */
 PIM_API int pim_catalog_product_count(pim_catalog *cat, long long *out);
 
 #define PIM_APPLY_OPTIONS_VERSION 1
@@ -331,6 +331,74 @@ PIM_API int pim_import(pim_import_stats *stats, pim_catalog *cat,
 		       const char *const *paths, size_t n,
 		       const pim_import_options *opts, pim_diag_fn diag,
 		       void *ctx);
+
+/* ---- batches, history, undo ----------------------------------------- */
+
+/* One batch: an import, an undo, a schema change, an edit. Borrowed
+ * strings, valid during the callback; NULL when unknown. */
+typedef struct pim_batch_info {
+	long long id;
+	const char *kind;        /* "import", "undo", "schema", ... */
+	const char *started_at;  /* ISO 8601, UTC */
+	const char *finished_at;
+	const char *user;
+	const char *role;
+	const char *files;       /* JSON array of file names */
+	const char *counts;      /* JSON object */
+	long long undone_by;     /* the undo batch, or 0 */
+} pim_batch_info;
+
+typedef int (*pim_batch_fn)(const pim_batch_info *b, void *ctx);
+
+/* Calls fn for each batch, newest first; limit 0 = all. */
+PIM_API int pim_catalog_log(pim_catalog *cat, unsigned long limit,
+			    pim_batch_fn fn, void *ctx);
+
+/* One attribute change. Borrowed strings, valid during the callback. */
+typedef struct pim_history_entry {
+	long long id;            /* 0 for a product's creation values */
+	long long batch;
+	const char *sku;
+	const char *attribute;   /* column: code or code@locale */
+	const char *old;         /* NULL when it was empty */
+	const char *new_value;   /* NULL when it became empty */
+	const char *source;      /* file:line, rule, command */
+	const char *user;
+	const char *role;
+	const char *at;
+} pim_history_entry;
+
+typedef int (*pim_history_fn)(const pim_history_entry *e, void *ctx);
+
+#define PIM_HISTORY_QUERY_VERSION 1
+
+typedef struct pim_history_query {
+	unsigned int version;   /* PIM_HISTORY_QUERY_VERSION */
+	const char *sku;        /* NULL: every product */
+	const char *attribute;  /* NULL: every attribute */
+	long long batch;        /* 0: every batch */
+	unsigned long limit;    /* 0: all */
+} pim_history_query;
+
+#define PIM_HISTORY_QUERY_INIT { PIM_HISTORY_QUERY_VERSION, NULL, NULL, 0, 0 }
+
+/*
+ * Calls fn for each change, oldest first. With a SKU, the values the
+ * product was created with come first (id 0, source "created").
+ */
+PIM_API int pim_catalog_history(pim_catalog *cat, const pim_history_query *q,
+				pim_history_fn fn, void *ctx);
+
+/*
+ * Reverts batch `batch`: restores every value it changed and removes the
+ * products it created, as a new batch (*undo_batch). A value changed again
+ * since, or a created product changed since, is a conflict, reported to
+ * diag (key = SKU, attribute, message); without `force` any conflict
+ * refuses the undo (PIM_ECONFLICT) and nothing is written.
+ */
+PIM_API int pim_catalog_undo(pim_catalog *cat, long long *undo_batch,
+			     long long batch, int force, pim_diag_fn diag,
+			     void *ctx);
 
 #ifdef __cplusplus
 }

@@ -1388,7 +1388,7 @@ int pim_schema_load_file(pim_schema **out, const char *path,
 			d.message = err;
 			diag(&d, ctx);
 		}
-		return rc == PIM_ENOTFOUND ? PIM_EIO : rc;
+		return rc == PIM_ENOTFOUND || rc == PIM_ELIMIT ? PIM_EIO : rc;
 	}
 	rc = pim_schema_load_buffer(out, path, data, len, diag, ctx);
 	pim_free(data);

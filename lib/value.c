@@ -129,6 +129,9 @@ static int parse_decimal(pim_buf *out, const char *s, size_t len, char dec,
 			 * digits (first) or exactly 3 */
 			if (grouped ? group_len != 3 : digits > 3)
 				return 1;
+			/* "0,500" is not five hundred */
+			if (!grouped && s[i - 1] == '0' && digits == 1)
+				return 1;
 			grouped = 1;
 			group_len = 0;
 			continue;
@@ -868,6 +871,11 @@ int pim_check_eval(const pim_schema *s, const pim_check *ck, const char *l,
 			const char *lc = strchr(l, ' '), *rc = strchr(r, ' ');
 			if (lc && rc && strcmp(lc, rc) != 0)
 				return -1;
+		}
+		/* measures are stored in their attribute's unit */
+		if (la->type == PIM_TYPE_MEASURE && la->unit && ra->unit) {
+			x *= la->unit->factor;
+			y *= ra->unit->factor;
 		}
 		y *= ck->factor;
 	} else {

@@ -244,11 +244,11 @@ int yml_read_file(char **out, size_t *len, const char *path, size_t max,
 	*len = 0;
 	fd = strcmp(path, "-") == 0 ? 0 : open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		snprintf(err, errlen, "%s", strerror(errno));
 		return errno == ENOENT ? PIM_ENOTFOUND : PIM_EIO;
 	}
 	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
-		snprintf(err, errlen, "%s: is a directory", path);
+		snprintf(err, errlen, "is a directory");
 		if (fd)
 			close(fd);
 		return PIM_EIO;
@@ -259,14 +259,14 @@ int yml_read_file(char **out, size_t *len, const char *path, size_t max,
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
-			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+			snprintf(err, errlen, "%s", strerror(errno));
 			rc = PIM_EIO;
 			break;
 		}
 		if (r == 0)
 			break;
 		if ((rc = pim_buf_add(&b, chunk, (size_t)r))) {
-			snprintf(err, errlen, "%s: %s", path,
+			snprintf(err, errlen, "%s",
 				 rc == PIM_ELIMIT ? "file too large"
 						  : "out of memory");
 			break;

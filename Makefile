@@ -124,6 +124,9 @@ header-test:
 cli-test: $(BUILD)/pim
 	PIM=$(abspath $(BUILD)/pim) tests/cli/run
 
+truth-test: $(BUILD)/pim
+	PIM=$(abspath $(BUILD)/pim) tests/truth/run
+
 man-lint:
 	@for m in $(MAN_PAGES); do mandoc -Tlint -Wwarning $$m || exit 1; done
 	@echo "man pages: $(words $(MAN_PAGES)) checked"
@@ -134,7 +137,7 @@ symbols-test: $(BUILD)/$(SOLIB)
 	if [ -n "$$bad" ]; then echo "exported non-pim symbols: $$bad"; exit 1; fi; \
 	echo "symbols: only pim_* exported"
 
-test: all header-test symbols-test man-lint unit cli-test
+test: all header-test symbols-test man-lint unit cli-test truth-test
 
 check: deps
 	$(MAKE) test

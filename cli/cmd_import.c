@@ -33,7 +33,7 @@ static const char help[] =
 	"  --reject FILE          write rejected rows there, in the file's own\n"
 	"                         layout, with _line and _errors columns\n"
 	"  -n, --dry-run          do everything but write; print the counts\n"
-	"  --diff                 print each change: SKU attribute: old -> new\n"
+	"  --diff                 print each change: SKU attribute: old \xE2\x86\x92 new\n"
 	"  --json                 print the summary as JSON on stdout\n"
 	"  -q, --quiet            print nothing but errors\n"
 	CLI_DIALECT_HELP
@@ -170,9 +170,10 @@ static void summary(pim_cli *cli, const pim_import_stats *st, int dry_run)
 		return;
 	fflush(stdout);
 	fprintf(stderr,
-		"pim: %s%lu rows: %lu created, %lu updated, %lu unchanged, "
+		"pim: %s%lu row%s: %lu created, %lu updated, %lu unchanged, "
 		"%lu rejected",
 		dry_run ? "dry run, nothing written: " : "", st->rows,
+		st->rows == 1 ? "" : "s",
 		st->created, st->updated, st->unchanged, st->rejected);
 	if (st->batch)
 		fprintf(stderr, " (batch %lld)", st->batch);
@@ -243,7 +244,7 @@ int cmd_import(pim_cli *cli, int argc, char **argv)
 		goto out;
 	}
 	summary(cli, &st, o.io.dry_run);
-	if (rc == PIM_EDATA && o.io.abort_on_error)
+	if (rc == PIM_EDATA && !st.batch && !o.io.dry_run)
 		cli_error(cli, "%s", pim_errmsg(cat));
 	code = rc == PIM_EDATA ? EXIT_DATA : EXIT_OK;
 out:

@@ -84,11 +84,13 @@ int cmd_init(pim_cli *cli, int argc, char **argv)
 		       pim_schema_role_count(schema));
 	} else if (!cli->quiet)
 		fprintf(stderr,
-			"pim: created %s (schema '%s': %zu attributes, %zu "
-			"roles)\n",
+			"pim: created %s (schema '%s': %zu attribute%s, %zu "
+			"role%s)\n",
 			cli->db, pim_schema_name(schema),
 			pim_schema_attribute_count(schema),
-			pim_schema_role_count(schema));
+			pim_schema_attribute_count(schema) == 1 ? "" : "s",
+			pim_schema_role_count(schema),
+			pim_schema_role_count(schema) == 1 ? "" : "s");
 	code = EXIT_OK;
 out:
 	pim_catalog_close(cat);

@@ -19,6 +19,8 @@ static int on_opt(int opt, const char *arg, void *ctx)
 {
 	if (opt == 'n' && cli_parse_ulong(arg, ctx) == 0)
 		return 0;
+	fprintf(stderr, "pim: log: --limit needs a number, not '%s'\n", arg);
+	fputs(usage, stderr);
 	return EXIT_USAGE;
 }
 
@@ -75,9 +77,6 @@ int cmd_log(pim_cli *cli, int argc, char **argv)
 
 	code = cli_parse(cli, argc, argv, "log", usage, help, own, "n:", on_opt,
 			 &limit);
-	if (code == EXIT_USAGE && optind <= argc)
-		return cli_usage_error(cli, "log", usage,
-				       "log: --limit needs a number");
 	if (code >= 0)
 		return code;
 	if (optind < argc)

@@ -84,11 +84,13 @@ static int schema_check(pim_cli *cli, int argc, char **argv)
 					      &dc);
 		if (rc == 0) {
 			if (!cli->quiet && !cli->json)
-				printf("%s: ok: schema '%s', %zu attributes, "
-				       "%zu roles\n",
+				printf("%s: ok: schema '%s', %zu attribute%s, "
+				       "%zu role%s\n",
 				       argv[i], pim_schema_name(s),
 				       pim_schema_attribute_count(s),
-				       pim_schema_role_count(s));
+				       pim_schema_attribute_count(s) == 1 ? "" : "s",
+				       pim_schema_role_count(s),
+				       pim_schema_role_count(s) == 1 ? "" : "s");
 		} else if (rc == PIM_EPARSE || rc == PIM_EIO ||
 			   rc == PIM_ENOTFOUND) {
 			if (!cli->json && rc == PIM_EPARSE)
@@ -165,8 +167,9 @@ static int apply_diag(const pim_diag *d, void *ctx)
 		cli_json_string(stdout, d->value ? d->value : "");
 		fputs("}\n", stdout);
 	} else if (dc->errors <= 100 || dc->cli->verbose) {
-		fprintf(stderr, "pim: %s %s [%s]: %s\n", d->key ? d->key : "-",
-			d->attribute ? d->attribute : "-", d->code, d->message);
+		fprintf(stderr, "pim: %s %s: %s: '%s' [%s]\n",
+			d->key ? d->key : "-", d->attribute ? d->attribute : "-",
+			d->message, d->value ? d->value : "", d->code);
 	}
 	return 0;
 }
@@ -204,8 +207,8 @@ static int schema_apply(pim_cli *cli, int argc, char **argv, struct opts *o)
 				!changed ? "schema unchanged"
 				: o->dry_run ? "schema change would be applied"
 					     : "schema applied",
-				dc.errors && changed ? " (--force: lost values are "
-						       "kept in the history)"
+				dc.errors && changed ? " (--force: lost values are in the "
+						       "history, invalid ones stay)"
 						     : "");
 		code = EXIT_OK;
 	}

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -257,7 +258,7 @@ int cli_dialect_option(pim_validate_options *vo, int opt, const char *arg)
 {
 	static const char *const encodings[] = {
 		"auto", "utf-8", "utf8", "windows-1252", "cp1252", "iso-8859-1",
-		"latin1", "utf-16le", "utf-16be", NULL
+		"latin1", "latin-1", "utf-16le", "utf-16be", NULL
 	};
 	unsigned long n;
 	int ok = 0;
@@ -277,7 +278,7 @@ int cli_dialect_option(pim_validate_options *vo, int opt, const char *arg)
 			       : 0;
 	case OPT_ENCODING:
 		for (size_t i = 0; encodings[i]; i++)
-			if (!strcmp(arg, encodings[i]))
+			if (!strcasecmp(arg, encodings[i]))
 				ok = 1;
 		vo->encoding = arg;
 		return ok ? 0 : -1;
@@ -303,8 +304,21 @@ int cli_dialect_option(pim_validate_options *vo, int opt, const char *arg)
 
 int cmd_version(pim_cli *cli, int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
+	static const char usage[] = "usage: pim version\n";
+	static const char help[] =
+		"\nPrint the version of pim and of the libpim it uses.\n";
+	int code;
+
+	if (argv) {
+		code = cli_parse(cli, argc, argv, "version", usage, help, NULL,
+				 NULL, NULL, NULL);
+		if (code >= 0)
+			return code;
+		if (optind < argc)
+			return cli_usage_error(cli, "version", usage,
+					       "version: unexpected argument '%s'",
+					       argv[optind]);
+	}
 	printf("pim %s (libpim %s)\n", PIM_VERSION_STRING, pim_version());
 	return cli_finish_output(cli, EXIT_OK);
 }
@@ -371,12 +385,16 @@ int cmd_help(pim_cli *cli, int argc, char **argv)
 	const pim_command *c;
 	char *sub[3];
 
-	if (argc < 2) {
+	if (argc < 2 || !strcmp(argv[1], "help") || !strcmp(argv[1], "--help") ||
+	    !strcmp(argv[1], "-h")) {
 		print_help(stdout);
 		return cli_finish_output(cli, EXIT_OK);
 	}
+	if (argc > 2)
+		return cli_usage_error(cli, NULL, main_usage,
+				       "help: give one command");
 	c = find_command(argv[1]);
-	if (!c || c->run == cmd_help)
+	if (!c)
 		return cli_usage_error(cli, NULL, main_usage,
 				       "unknown command '%s'", argv[1]);
 	sub[0] = argv[1];
@@ -415,7 +433,7 @@ int main(int argc, char **argv)
 
 	/* global options stop at the command name */
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "+" CLI_GLOBAL_SHORTOPTS,
+	while ((opt = getopt_long(argc, argv, "+:" CLI_GLOBAL_SHORTOPTS,
 				  longopts, NULL)) != -1) {
 		if (opt == 'h') {
 			print_help(stdout);
@@ -424,7 +442,7 @@ int main(int argc, char **argv)
 		if (opt == 'V')
 			return cmd_version(&cli, 0, NULL);
 		if (opt == '?') {
-			if (optopt)
+			if (optopt && optopt < 0x100)
 				return cli_usage_error(&cli, NULL, main_usage,
 						       "unknown option '-%c'",
 						       optopt);

@@ -426,8 +426,12 @@ int pim_catalog_open(pim_catalog **out, const char *path,
 					     "touches an existing catalog",
 					     path);
 		if (fd < 0)
-			return pim_cat_error(cat, PIM_EIO, "%s: %s", path,
-					     strerror(errno));
+			return pim_cat_error(cat,
+					     errno == ENOENT || errno == EISDIR ||
+							     errno == ENOTDIR
+						     ? PIM_EINVALID
+						     : PIM_EIO,
+					     "%s: %s", path, strerror(errno));
 		close(fd);
 		created = 1;
 		flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
@@ -441,10 +445,15 @@ int pim_catalog_open(pim_catalog **out, const char *path,
 						       "'pim init')"
 						     : "");
 		if (S_ISDIR(st.st_mode))
-			return pim_cat_error(cat, PIM_EIO,
-					     "%s: is a directory", path);
-		flags = opts->readonly ? SQLITE_OPEN_READONLY
-				       : SQLITE_OPEN_READWRITE;
+			return pim_cat_error(cat, PIM_EINVALID,
+					     "%s: is a directory, not a catalog",
+					     path);
+		/* readers open read-write when they may, so that the last
+		 * one out checkpoints and removes the -wal and -shm files;
+		 * PRAGMA query_only keeps them from writing */
+		flags = opts->readonly && access(path, W_OK) != 0
+				? SQLITE_OPEN_READONLY
+				: SQLITE_OPEN_READWRITE;
 	}
 	rc = sqlite3_open_v2(path, &cat->db, flags | SQLITE_OPEN_NOMUTEX, NULL);
 	if (rc != SQLITE_OK) {
@@ -470,6 +479,8 @@ int pim_catalog_open(pim_catalog **out, const char *path,
 		return rc;
 	}
 	if ((rc = exec(cat, "PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL")))
+		return rc;
+	if (opts->readonly && (rc = exec(cat, "PRAGMA query_only=1")))
 		return rc;
 	return load_schema(cat);
 }
@@ -600,16 +611,13 @@ static int apply_checks(pim_catalog *cat, const pim_schema *ns,
 		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 			const char *sku = (const char *)sqlite3_column_text(st, 0);
 			const char *val = (const char *)sqlite3_column_text(st, 1);
-			char msg[400];
 			pim_value_err err;
 			const pim_attr *na;
 			int prc;
 
 			if (mv[i].to < 0) {
-				snprintf(msg, sizeof msg,
-					 "%s: the value of '%s' would be lost",
-					 sku, colname);
-				apply_report(ac, sku, colname, "lost", msg, val);
+				apply_report(ac, sku, colname, "lost",
+					     "the value would be lost", val);
 				continue;
 			}
 			na = &ns->attrs[nslots[mv[i].to].attr];
@@ -619,11 +627,9 @@ static int apply_checks(pim_catalog *cat, const pim_schema *ns,
 				rc = prc;
 				break;
 			}
-			if (prc == 1) {
-				snprintf(msg, sizeof msg, "%s: %s: %s", sku,
-					 colname, err.msg);
-				apply_report(ac, sku, colname, err.code, msg, val);
-			}
+			if (prc == 1)
+				apply_report(ac, sku, colname, err.code, err.msg,
+					     val);
 		}
 		sqlite3_finalize(st);
 		if (rc == SQLITE_DONE)
@@ -657,12 +663,10 @@ static int apply_checks(pim_catalog *cat, const pim_schema *ns,
 		if (rc != SQLITE_OK)
 			return pim_cat_sqlerr(cat, rc, "checking uniqueness");
 		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-			char msg[400];
 			const char *skus = (const char *)sqlite3_column_text(st, 1);
-			snprintf(msg, sizeof msg,
-				 "'%s' becomes unique but %s share a value",
-				 a->code, skus);
-			apply_report(ac, skus, a->code, "unique", msg,
+			apply_report(ac, skus, a->code, "unique",
+				     "becomes unique, but these products share "
+				     "this value",
 				     (const char *)sqlite3_column_text(st, 0));
 		}
 		sqlite3_finalize(st);

@@ -30,9 +30,10 @@ typedef struct pim_dialect {
 	pim_encoding encoding;
 	pim_eol eol;          /* detected */
 	int bom;              /* detected: the file starts with a BOM */
+	int utf8_valid;       /* detected: rows come out as valid UTF-8 */
 } pim_dialect;
 
-#define PIM_DIALECT_INIT { 0, 0, 0, -1, PIM_ENC_AUTO, PIM_EOL_LF, 0 }
+#define PIM_DIALECT_INIT { 0, 0, 0, -1, PIM_ENC_AUTO, PIM_EOL_LF, 0, 0 }
 
 const char *pim_encoding_name(pim_encoding e);
 /* Parses "utf-8", "windows-1252", "cp1252", "iso-8859-1", "latin1",

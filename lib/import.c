@@ -102,7 +102,8 @@ typedef struct imp {
 	const char **newv;       /* per slot */
 	pim_buf src, errs, source;
 	unsigned long errs_line;
-	size_t errs_file;
+	const char *errs_name;   /* file of the collected errors */
+	int stopped;             /* the caller asked to stop */
 	hset keys;               /* key hashes seen */
 	hset uniq;               /* (slot, value) hash -> key hash */
 	int catalog_empty;       /* no product before this import */
@@ -119,9 +120,10 @@ static int imp_diag(const pim_diag *d, void *ctx)
 	imp *im = ctx;
 
 	if (d->severity == PIM_SEV_ERROR && d->line) {
-		if (d->line != im->errs_line) {
+		if (d->line != im->errs_line || d->file != im->errs_name) {
 			pim_buf_clear(&im->errs);
 			im->errs_line = d->line;
+			im->errs_name = d->file;
 		}
 		if (im->errs.len)
 			pim_buf_adds(&im->errs, "; ");
@@ -157,8 +159,10 @@ static int reject(imp *im, const pim_record *r)
 	im->st->rejected++;
 	if (!im->rj)
 		return 0;
-	errors = im->errs_line == r->line && im->errs.len ? im->errs.data
-							  : "rejected";
+	errors = im->errs_line == r->line && im->errs_name == r->file &&
+				 im->errs.len
+			 ? im->errs.data
+			 : "rejected";
 	if (pim_reject_row(im->rj, r->dialect, r->header, r->n_header,
 			   r->has_header, (const char *const *)r->raw->field,
 			   r->raw->n, r->file, im->with_file, r->line, errors)) {
@@ -311,6 +315,30 @@ static int on_record(const pim_record *r, void *ctx)
 	pim_buf_printf(&im->source, "%s:%lu", r->file, r->line);
 	if (!found) {
 		long long id;
+		/* a new product needs its required attributes */
+		for (size_t i = 0; i < cat->n_slots; i++) {
+			const pim_attr *a = &s->attrs[cat->slots[i].attr];
+			char col[128];
+			if (!a->required || im->newv[i] || i == cat->key_slot)
+				continue;
+			/* localized: one locale is enough */
+			if (cat->slots[i].locale) {
+				int any = 0;
+				for (size_t j = 0; j < cat->n_slots; j++)
+					if (cat->slots[j].attr == cat->slots[i].attr &&
+					    im->newv[j])
+						any = 1;
+				if (any)
+					continue;
+			}
+			pim_slot_column(col, sizeof col, s, &cat->slots[i]);
+			snprintf(msg, sizeof msg,
+				 "%s is new and needs a value for the required "
+				 "attribute %s",
+				 key, col);
+			own_diag(im, r, a->code, "required", msg, NULL);
+			return reject(im, r);
+		}
 		int rc = pim_cat_insert(im->w, &id, key, im->newv, im->batch,
 					srch, im->now);
 		if (rc) {
@@ -326,8 +354,10 @@ static int on_record(const pim_record *r, void *ctx)
 				pim_slot_column(col, sizeof col, s,
 						&cat->slots[i]);
 				if (im->o->on_change(key, col, NULL, im->newv[i],
-						     im->o->change_ctx))
+						     im->o->change_ctx)) {
+					im->stopped = 1;
 					return 1;
+				}
 			}
 		}
 		goto accepted;
@@ -353,8 +383,10 @@ static int on_record(const pim_record *r, void *ctx)
 		im->st->changes++;
 		if (im->o->on_change &&
 		    im->o->on_change(key, col, row.value[i], im->newv[i],
-				     im->o->change_ctx))
+				     im->o->change_ctx)) {
+			im->stopped = 1;
 			return 1;
+		}
 	}
 	{
 		int rc = pim_cat_update(im->w, row.id, im->newv, im->batch, srch,
@@ -454,6 +486,12 @@ int pim_import(pim_import_stats *st, pim_catalog *cat,
 		rc = im.rc;
 		goto out;
 	}
+	if (im.stopped || st->validate.stopped) {
+		rc = pim_cat_error(cat, PIM_EDATA,
+				   "import stopped early%s; nothing imported",
+				   st->validate.stopped ? " (--max-errors)" : "");
+		goto out;
+	}
 	if (vrc == PIM_ENOMEM || vrc == PIM_EINVALID || vrc == PIM_ELIMIT) {
 		rc = pim_cat_error(cat, vrc, "%s", pim_strerror(vrc));
 		goto out;
@@ -506,7 +544,8 @@ int pim_import(pim_import_stats *st, pim_catalog *cat,
 out:
 	if (rc && rc != PIM_EDATA)
 		st->batch = 0;
-	if (rc && (rc != PIM_EDATA || o->abort_on_error))
+	if (rc && (rc != PIM_EDATA || o->abort_on_error || im.stopped ||
+		   st->validate.stopped))
 		pim_cat_rollback(cat);
 	pim_cat_writer_free(im.w);
 	if (im.rj)

@@ -160,7 +160,8 @@ int pim_transform(pim_buf *out, const char *in, size_t len, unsigned tr)
 		/* ASCII case mapping; other letters are left as they are */
 		if ((tr & TR_UPPER) && ch >= 'a' && ch <= 'z')
 			ch = (char)(ch - 32);
-		else if ((tr & TR_LOWER) && ch >= 'A' && ch <= 'Z')
+		else if ((tr & TR_LOWER) && !(tr & TR_UPPER) && ch >= 'A' &&
+			 ch <= 'Z')
 			ch = (char)(ch + 32);
 		else if (tr & TR_TITLE) {
 			if (word_start && ch >= 'a' && ch <= 'z')
@@ -353,7 +354,11 @@ static void load_column(mctx *c, pim_colmap *cm, const yml_node *k,
 				merr(c, n, "bad-value",
 				     "currency must be a code like NOK");
 			else
-				memcpy(cm->currency, n->str, 4);
+				for (int x = 0; x < 4; x++)
+					cm->currency[x] = (char)(n->str[x] >= 'a' &&
+								 n->str[x] <= 'z'
+								 ? n->str[x] - 32
+								 : n->str[x]);
 		}
 		if ((n = yml_get(v, "currency_column"))) {
 			if (a->type != PIM_TYPE_PRICE)

@@ -509,6 +509,9 @@ static void load_attr(sctx *c, pim_attr *a, const yml_node *key,
 				    (char *)buf, (unsigned long)off);
 				continue;
 			}
+			/* JIT when the platform has it; matching works either
+			 * way */
+			pcre2_jit_compile(a->re, PCRE2_JIT_COMPLETE);
 			a->pattern = dup(c, v->str);
 		} else if (!strcmp(k->str, "options")) {
 			if (!want_list(c, v, "options"))

@@ -88,6 +88,9 @@ typedef struct run {
 	pim_uniq *uniq;
 	int *slot_unique;     /* per slot */
 
+	long *check_l, *check_r; /* per schema check: the slots compared */
+	long *const_slot;        /* per mapping constant */
+
 	const char *const *paths;
 	size_t n_paths;
 	const char *file;     /* current file name */
@@ -407,6 +410,14 @@ static const char *map_value(const pim_colmap *cm, const char *v, size_t len,
 	return v;
 }
 
+static int has_constant(const run *r, long slot)
+{
+	for (size_t i = 0; r->m && i < r->m->n_constants; i++)
+		if (r->const_slot[i] == slot)
+			return 1;
+	return 0;
+}
+
 static int row_blank(const pim_csv_row *row)
 {
 	for (size_t j = 0; j < row->n; j++)
@@ -466,6 +477,7 @@ static int process_row(run *r, const pim_csv_row *row,
 	}
 	po.decimal = dia->decimal;
 	po.dmy_dates = r->m ? r->m->dmy : 1;
+	po.utf8_ok = dia->utf8_valid;
 
 	for (size_t j = 0; j < r->n_cols; j++) {
 		const colplan *p = &r->plan[j];
@@ -478,7 +490,15 @@ static int process_row(run *r, const pim_csv_row *row,
 		if (p->slot < 0)
 			continue;
 		a = &s->attrs[r->slots[p->slot].attr];
-		if (p->transforms) {
+		if (p->transforms == TR_TRIM) {
+			/* the common case needs no copy */
+			while (len && (*v == ' ' || *v == '\t')) {
+				v++;
+				len--;
+			}
+			while (len && (v[len - 1] == ' ' || v[len - 1] == '\t'))
+				len--;
+		} else if (p->transforms) {
 			if (pim_transform(&r->tmp, v, len, p->transforms))
 				return PIM_ENOMEM;
 			v = r->tmp.data;
@@ -489,6 +509,8 @@ static int process_row(run *r, const pim_csv_row *row,
 		if (len == 0 || (a->type != PIM_TYPE_TEXT &&
 				 a->type != PIM_TYPE_TEXTAREA &&
 				 strspn(v, " \t") == len)) {
+			if (a->required && has_constant(r, p->slot))
+				continue;
 			if (a->required && (a->type == PIM_TYPE_IDENTIFIER))
 				emit(r, row->line, j + 1, r->header[j], a->code,
 				     "required", PIM_SEV_ERROR,
@@ -541,19 +563,14 @@ static int process_row(run *r, const pim_csv_row *row,
 	}
 	/* constants fill what the file did not give */
 	for (size_t i = 0; r->m && i < r->m->n_constants; i++) {
-		const pim_constant *c = &r->m->constants[i];
-		long sl = pim_slot_find(r->slots, r->n_slots, (size_t)c->attr,
-					c->locale);
+		long sl = r->const_slot[i];
 		if (sl >= 0 && !r->value[sl])
-			r->value[sl] = c->value;
+			r->value[sl] = r->m->constants[i].value;
 	}
 	/* cross-field checks */
 	for (size_t i = 0; i < s->n_checks; i++) {
 		const pim_check *ck = &s->checks[i];
-		long ls = pim_slot_find(r->slots, r->n_slots, ck->left, NULL);
-		long rs = ck->right_is_attr ? pim_slot_find(r->slots, r->n_slots,
-							     ck->right, NULL)
-					    : -1;
+		long ls = r->check_l[i], rs = r->check_r[i];
 		int ok;
 		if (ls < 0 || !r->value[ls] || (ck->right_is_attr &&
 						(rs < 0 || !r->value[rs])))
@@ -576,7 +593,7 @@ static int process_row(run *r, const pim_csv_row *row,
 		}
 	}
 	/* unique values, resolved at the end */
-	for (size_t i = 0; i < r->n_slots; i++) {
+	for (size_t i = 0; i < r->n_slots && !r->rec; i++) {
 		if (!r->slot_unique[i] || !r->value[i] || r->slot_field[i] < 0)
 			continue;
 		rc = pim_uniq_add(r->uniq, (uint16_t)i, r->value[i],
@@ -610,6 +627,7 @@ static int dup_hit(const pim_uniq_hit *h, void *ctx)
 			 r->paths[h->first_file], h->first_line);
 	emit(r, h->line, h->field + 1, NULL, a->code,
 	     is_key ? "duplicate-key" : "unique", PIM_SEV_ERROR, msg, NULL, 0);
+	r->st->invalid_rows++; /* may count a row that had other errors */
 	return r->stop;
 }
 
@@ -619,7 +637,8 @@ static int run_file(run *r, const char *path)
 	pim_csv *csv = NULL;
 	pim_csv_row *row;
 	char err[512];
-	int rc, first = 1, has_header = 1;
+	int rc, first = 1, has_header = 1, planned = 0;
+	unsigned long rows_before = r->st->rows;
 
 	if (r->m)
 		d = r->m->dialect;
@@ -681,6 +700,7 @@ static int run_file(run *r, const char *path)
 			}
 			r->has_header = has_header;
 			rc = plan_columns(r, row, has_header);
+			planned = rc == 0;
 			if (rc == PIM_EDATA) {
 				rc = 0;
 				break;
@@ -701,7 +721,8 @@ static int run_file(run *r, const char *path)
 	if (rc == 0 && first)
 		emitf(r, 1, 0, "empty-file", PIM_SEV_ERROR,
 		      "the file is empty: no header, no rows");
-	else if (rc == 0 && r->st->rows == 0 && has_header && !r->stop)
+	else if (rc == 0 && planned && r->st->rows == rows_before &&
+		 has_header && !r->stop)
 		emitf(r, 1, 0, "no-rows", PIM_SEV_WARNING,
 		      "the file has a header but no rows");
 	pim_csv_close(csv);
@@ -754,6 +775,26 @@ int pim_pipeline_run(pim_validate_stats *st, const pim_schema *s,
 	for (size_t i = 0; i < r.n_slots; i++)
 		r.slot_unique[i] = s->attrs[r.slots[i].attr].unique ||
 				   (long)r.slots[i].attr == s->key;
+	r.check_l = pim_calloc(s->n_checks + 1, sizeof *r.check_l);
+	r.check_r = pim_calloc(s->n_checks + 1, sizeof *r.check_r);
+	r.const_slot = pim_calloc((r.m ? r.m->n_constants : 0) + 1,
+				  sizeof *r.const_slot);
+	if (!r.check_l || !r.check_r || !r.const_slot) {
+		rc = PIM_ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < s->n_checks; i++) {
+		r.check_l[i] = pim_slot_find(r.slots, r.n_slots,
+					     s->checks[i].left, NULL);
+		r.check_r[i] = s->checks[i].right_is_attr
+				       ? pim_slot_find(r.slots, r.n_slots,
+						       s->checks[i].right, NULL)
+				       : -1;
+	}
+	for (size_t i = 0; r.m && i < r.m->n_constants; i++)
+		r.const_slot[i] = pim_slot_find(r.slots, r.n_slots,
+						(size_t)r.m->constants[i].attr,
+						r.m->constants[i].locale);
 	if ((rc = pim_uniq_new(&r.uniq)))
 		goto out;
 	for (size_t i = 0; i < n && !r.stop; i++) {
@@ -779,6 +820,9 @@ out:
 	pim_free(r.slot_field);
 	pim_free(r.slot_unique);
 	pim_free(r.given);
+	pim_free(r.check_l);
+	pim_free(r.check_r);
+	pim_free(r.const_slot);
 	pim_free(r.slots);
 	pim_buf_free(&r.tmp);
 	pim_buf_free(&r.tmp2);

@@ -85,6 +85,7 @@ static int parse_decimal(pim_buf *out, const char *s, size_t len, char dec,
 	int neg = 0, digits = 0, seen_dec = 0, frac = 0;
 	int group_len = -1; /* digits since the last group separator */
 	int grouped = 0;
+	unsigned long long mant = 0;
 
 	if (len == 0 || len > 60)
 		return 1;
@@ -102,6 +103,8 @@ static int parse_decimal(pim_buf *out, const char *s, size_t len, char dec,
 		char c = s[i];
 		if (c >= '0' && c <= '9') {
 			tmp[t++] = c;
+			if (digits < 19)
+				mant = mant * 10 + (unsigned long long)(c - '0');
 			digits++;
 			if (seen_dec)
 				frac++;
@@ -149,8 +152,18 @@ static int parse_decimal(pim_buf *out, const char *s, size_t len, char dec,
 		while (p[0] == '0' && p[1] >= '0' && p[1] <= '9')
 			memmove(p, p + 1, strlen(p));
 	}
-	if (val)
-		*val = strtod(tmp, NULL);
+	if (val) {
+		static const double p10[] = { 1e0, 1e1, 1e2, 1e3, 1e4, 1e5,
+					      1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+					      1e12, 1e13, 1e14, 1e15, 1e16,
+					      1e17, 1e18 };
+		if (digits <= 18 && frac <= 18)
+			*val = (double)mant / p10[frac];
+		else
+			*val = strtod(tmp, NULL);
+		if (neg)
+			*val = -*val;
+	}
 	if (strcmp(tmp, "-0") == 0 || (neg && strspn(tmp + 1, "0.") ==
 						      strlen(tmp + 1)))
 		memmove(tmp, tmp + 1, strlen(tmp)); /* no negative zero */
@@ -395,38 +408,54 @@ static int option_fail(pim_value_err *err, const pim_attr *a, const char *s,
 }
 
 static int parse_text(pim_buf *out, pim_value_err *err, const pim_attr *a,
-		      const char *s, size_t len)
+		      const char *s, size_t len, int utf8_ok)
 {
-	size_t bad = pim_utf8_valid(s, len), chars;
+	size_t chars;
 
-	if (bad != len)
-		return fail(err, "encoding",
-			    "invalid UTF-8 at byte %zu of the value", bad + 1);
+	if (!utf8_ok) {
+		size_t bad = pim_utf8_valid(s, len);
+		if (bad != len)
+			return fail(err, "encoding",
+				    "invalid UTF-8 at byte %zu of the value",
+				    bad + 1);
+	}
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)s[i];
+		if (c > ' ' && c != 0x7F)
+			continue;
+		if (c == ' ') {
+			if (a->type == PIM_TYPE_IDENTIFIER)
+				return fail(err, "identifier",
+					    "an identifier cannot contain spaces");
+			continue;
+		}
 		if (c == 0)
 			return fail(err, "nul-byte", "the value has a NUL byte");
-		if (c < 0x20 || c == 0x7F) {
-			if (a->type == PIM_TYPE_TEXTAREA &&
-			    (c == '\n' || c == '\r' || c == '\t'))
-				continue;
-			return fail(err, "control-char",
-				    "control character 0x%02X in a %s value", c,
-				    pim_type_name(a->type));
-		}
-		if (a->type == PIM_TYPE_IDENTIFIER && c == ' ')
-			return fail(err, "identifier",
-				    "an identifier cannot contain spaces");
+		if (a->type == PIM_TYPE_TEXTAREA &&
+		    (c == '\n' || c == '\r' || c == '\t'))
+			continue;
+		return fail(err, "control-char",
+			    "control character 0x%02X in a %s value", c,
+			    pim_type_name(a->type));
 	}
-	chars = pim_utf8_count(s, len);
-	if (a->min_length >= 0 && chars < (size_t)a->min_length)
+	/* characters are never more than bytes: count only when it matters */
+	if ((a->min_length > 0 && len >= (size_t)a->min_length) ||
+	    (a->max_length >= 0 && len > (size_t)a->max_length)) {
+		chars = pim_utf8_count(s, len);
+		if (a->min_length >= 0 && chars < (size_t)a->min_length)
+			return fail(err, "min-length",
+				    "%zu characters, fewer than min_length %ld",
+				    chars, a->min_length);
+		if (a->max_length >= 0 && chars > (size_t)a->max_length)
+			return fail(err, "max-length",
+				    "%zu characters, more than max_length %ld",
+				    chars, a->max_length);
+	} else if (a->min_length > 0 && len < (size_t)a->min_length) {
+		chars = pim_utf8_count(s, len);
 		return fail(err, "min-length",
 			    "%zu characters, fewer than min_length %ld", chars,
 			    a->min_length);
-	if (a->max_length >= 0 && chars > (size_t)a->max_length)
-		return fail(err, "max-length",
-			    "%zu characters, more than max_length %ld", chars,
-			    a->max_length);
+	}
 	if (a->type == PIM_TYPE_IDENTIFIER && a->max_length < 0 && len > 255)
 		return fail(err, "max-length",
 			    "an identifier has at most 255 bytes, not %zu", len);
@@ -616,18 +645,18 @@ int pim_value_parse(pim_buf *out, pim_value_err *err, const pim_attr *a,
 	case PIM_TYPE_IDENTIFIER:
 	case PIM_TYPE_TEXT:
 	case PIM_TYPE_TEXTAREA:
-		rc = parse_text(out, err, a, in, len);
+		rc = parse_text(out, err, a, in, len, o->utf8_ok);
 		break;
 	case PIM_TYPE_URL:
-		if ((rc = parse_text(out, err, a, in, len)) == 0)
+		if ((rc = parse_text(out, err, a, in, len, o->utf8_ok)) == 0)
 			rc = parse_url(err, in, len);
 		break;
 	case PIM_TYPE_EMAIL:
-		if ((rc = parse_text(out, err, a, in, len)) == 0)
+		if ((rc = parse_text(out, err, a, in, len, o->utf8_ok)) == 0)
 			rc = parse_email(err, in, len);
 		break;
 	case PIM_TYPE_CATEGORY:
-		if ((rc = parse_text(out, err, a, in, len)) == 0)
+		if ((rc = parse_text(out, err, a, in, len, o->utf8_ok)) == 0)
 			rc = parse_category(out, err, in, len);
 		break;
 	case PIM_TYPE_INTEGER:
@@ -665,6 +694,13 @@ int pim_value_parse(pim_buf *out, pim_value_err *err, const pim_attr *a,
 		size_t nlen, wlen;
 		char cur[4];
 		split_suffix(in, len, &nump, &nlen, &word, &wlen);
+		/* the amount first: "se nettside" is not a number, whatever
+		 * its words look like */
+		rc = parse_decimal(out, nump, nlen, dec, &num);
+		if (rc == 1)
+			return fail(err, "not-a-number", "not an amount");
+		if (rc)
+			break;
 		if (word && wlen == 3) {
 			for (int k = 0; k < 3; k++)
 				cur[k] = (char)(word[k] >= 'a' && word[k] <= 'z'
@@ -676,21 +712,12 @@ int pim_value_parse(pim_buf *out, pim_value_err *err, const pim_attr *a,
 			   (word[1] == 'r' || word[1] == 'R')) {
 			memcpy(cur, "NOK", 4);
 		} else if (word) {
-			show(v, sizeof v, in, len);
-			return fail(err, "currency",
-				    "unknown currency");
+			return fail(err, "currency", "unknown currency");
 		} else {
 			const char *c = o->currency ? o->currency : a->currency;
-			snprintf(cur, sizeof cur, "%s", c);
+			memcpy(cur, c, 3);
+			cur[3] = '\0';
 		}
-		rc = parse_decimal(out, nump, nlen, dec, &num);
-		if (rc == 1) {
-			show(v, sizeof v, in, len);
-			return fail(err, "not-a-number",
-				    "not an amount");
-		}
-		if (rc)
-			break;
 		if ((rc = fix_decimals(out, a->decimals >= 0 ? a->decimals
 							     : 2)))
 			break;
@@ -699,7 +726,7 @@ int pim_value_parse(pim_buf *out, pim_value_err *err, const pim_attr *a,
 		if (!currency_allowed(a, cur))
 			return fail(err, "currency",
 				    "%s is not a currency of this catalog", cur);
-		rc = pim_buf_printf(out, " %s", cur) ? -1 : 0;
+		rc = pim_buf_addc(out, ' ') || pim_buf_add(out, cur, 3) ? -1 : 0;
 		break;
 	}
 	case PIM_TYPE_MEASURE: {
@@ -707,32 +734,27 @@ int pim_value_parse(pim_buf *out, pim_value_err *err, const pim_attr *a,
 		size_t nlen, wlen;
 		const pim_unit *from = o->unit ? o->unit : a->unit;
 		split_suffix(in, len, &nump, &nlen, &word, &wlen);
+		if (word == in)
+			return fail(err, "not-a-number",
+				    "not a number (the unit goes after it)");
+		rc = parse_decimal(out, nump, nlen, dec, &num);
+		if (rc == 1)
+			return fail(err, "not-a-number", "not a number");
+		if (rc)
+			break;
 		if (word) {
 			char u[16];
 			show(u, sizeof u, word, wlen);
 			from = wlen < sizeof u ? pim_unit_find(u) : NULL;
-			if (!from) {
-				show(v, sizeof v, in, len);
-				return fail(err, "unit",
-					    "unknown unit '%s'", u);
-			}
+			if (!from)
+				return fail(err, "unit", "unknown unit '%s'", u);
 		}
 		if (!from || !a->unit)
 			return fail(err, "unit", "no unit for this measure");
-		if (from->dim != a->unit->dim) {
-			show(v, sizeof v, in, len);
-			return fail(err, "unit",
-				    "%s is a %s unit; %s needs %s",
+		if (from->dim != a->unit->dim)
+			return fail(err, "unit", "%s is a %s unit; %s needs %s",
 				    from->code, pim_dimension_name(from->dim),
 				    a->code, pim_dimension_name(a->unit->dim));
-		}
-		rc = parse_decimal(out, nump, nlen, dec, &num);
-		if (rc == 1) {
-			show(v, sizeof v, in, len);
-			return fail(err, "not-a-number", "not a number");
-		}
-		if (rc)
-			break;
 		if (from != a->unit) {
 			num = num * from->factor / a->unit->factor;
 			if ((rc = format_amount(out, num)) == 1)
@@ -744,7 +766,9 @@ int pim_value_parse(pim_buf *out, pim_value_err *err, const pim_attr *a,
 			break;
 		if ((rc = check_range(err, a, num, out->data)))
 			break;
-		rc = pim_buf_printf(out, " %s", a->unit->code) ? -1 : 0;
+		rc = pim_buf_addc(out, ' ') || pim_buf_adds(out, a->unit->code)
+			     ? -1
+			     : 0;
 		break;
 	}
 	case PIM_TYPE_BOOLEAN:
@@ -817,15 +841,19 @@ int pim_value_parse(pim_buf *out, pim_value_err *err, const pim_attr *a,
 	if (rc < 0)
 		return PIM_ENOMEM;
 	if (rc == 0 && a->re) {
-		pcre2_match_data *md =
-			pcre2_match_data_create_from_pattern(a->re, NULL);
+		/* one match block per thread; only match or not matters, so
+		 * a small ovector is enough (pcre2_match then returns 0) */
+		static __thread pcre2_match_data *md;
 		int m;
-		if (!md)
+		if (!md && !(md = pcre2_match_data_create(8, NULL)))
 			return PIM_ENOMEM;
 		m = pcre2_match(a->re, (PCRE2_SPTR)out->data, out->len, 0, 0, md,
 				NULL);
-		pcre2_match_data_free(md);
-		if (m < 0) {
+		if (m < 0 && m != PCRE2_ERROR_NOMATCH &&
+		    m != PCRE2_ERROR_PARTIAL)
+			return fail(err, "pattern",
+				    "the pattern cannot be matched (%d)", m);
+		if (m == PCRE2_ERROR_NOMATCH) {
 			show(v, sizeof v, out->data, out->len);
 			return fail(err, "pattern",
 				    "does not match the pattern %s", a->pattern);

@@ -14,9 +14,10 @@ typedef struct pim_parse_opts {
 	int dmy_dates;          /* also accept dd.mm.yyyy and dd/mm/yyyy */
 	const char *currency;   /* price currency when the value names none */
 	const pim_unit *unit;   /* measure unit when the value names none */
+	int utf8_ok;            /* the text is known to be valid UTF-8 */
 } pim_parse_opts;
 
-#define PIM_PARSE_OPTS_INIT { '.', 1, NULL, NULL }
+#define PIM_PARSE_OPTS_INIT { '.', 1, NULL, NULL, 0 }
 
 typedef struct pim_value_err {
 	const char *code; /* stable diagnostic code */

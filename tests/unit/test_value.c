@@ -118,8 +118,8 @@ static void bad_at(int line, const char *code, const char *in, size_t len,
 		fail_msg("line %d: %s '%s': empty message", line, code, in);
 }
 
-static const pim_parse_opts dot = { '.', 1, NULL, NULL };
-static const pim_parse_opts comma = { ',', 1, NULL, NULL };
+static const pim_parse_opts dot = { '.', 1, NULL, NULL, 0 };
+static const pim_parse_opts comma = { ',', 1, NULL, NULL, 0 };
 
 #define OK(code, in, want) ok_at(__LINE__, code, in, strlen(in), &dot, want)
 #define OK_C(code, in, want)                                             \

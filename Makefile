@@ -47,6 +47,7 @@ UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 MAN_PAGES = $(sort $(wildcard man/*.[1-9]))
 
 .PHONY: all deps check test unit cli-test header-test man-lint demo install \
+        install-test symbols-test truth-test \
         uninstall clean bench fuzz sanitize valgrind-cli
 
 all: $(BUILD)/$(SOLIB) $(BUILD)/libpim.a $(BUILD)/pim $(BUILD)/libpim.pc
@@ -137,7 +138,25 @@ symbols-test: $(BUILD)/$(SOLIB)
 	if [ -n "$$bad" ]; then echo "exported non-pim symbols: $$bad"; exit 1; fi; \
 	echo "symbols: only pim_* exported"
 
-test: all header-test symbols-test man-lint unit cli-test truth-test
+# Installs into a scratch DESTDIR and builds a program against it with
+# pkg-config, as a user of the library would.
+install-test: all
+	@rm -rf $(BUILD)/stage
+	@$(MAKE) -s install DESTDIR=$(abspath $(BUILD)/stage) PREFIX=/usr >/dev/null
+	@test -x $(BUILD)/stage/usr/bin/pim
+	@test -L $(BUILD)/stage/usr/lib/$(SONAME)
+	@test -f $(BUILD)/stage/usr/share/man/man1/pim.1
+	@PKG_CONFIG_PATH=$(BUILD)/stage/usr/lib/pkgconfig \
+	  PKG_CONFIG_SYSROOT_DIR=$(abspath $(BUILD)/stage) \
+	  $(CC) -o $(BUILD)/stage/hello tests/install_test.c \
+	  $$(PKG_CONFIG_PATH=$(BUILD)/stage/usr/lib/pkgconfig PKG_CONFIG_SYSROOT_DIR=$(abspath $(BUILD)/stage) pkg-config --cflags --libs libpim) \
+	  -Wl,-rpath,$(abspath $(BUILD)/stage/usr/lib)
+	@$(BUILD)/stage/hello | grep -q '^libpim $(VERSION)$$'
+	@$(MAKE) -s uninstall DESTDIR=$(abspath $(BUILD)/stage) PREFIX=/usr >/dev/null
+	@test ! -e $(BUILD)/stage/usr/bin/pim
+	@echo "install test: installed, linked with pkg-config, uninstalled"
+
+test: all header-test install-test symbols-test man-lint unit cli-test truth-test
 
 check: deps
 	$(MAKE) test
@@ -169,7 +188,10 @@ install: all
 	ln -sf $(SOLIB) $(DESTDIR)$(LIBDIR)/libpim.so
 	install -m 644 $(BUILD)/libpim.a $(DESTDIR)$(LIBDIR)/libpim.a
 	install -m 644 lib/pim.h $(DESTDIR)$(INCLUDEDIR)/pim.h
-	install -m 644 $(BUILD)/libpim.pc $(DESTDIR)$(PKGCONFIGDIR)/libpim.pc
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' \
+	    libpim.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/libpim.pc
+	chmod 644 $(DESTDIR)$(PKGCONFIGDIR)/libpim.pc
 	for m in $(MAN_PAGES); do s=$${m##*.}; \
 	    install -m 644 $$m $(DESTDIR)$(MANDIR)/man$$s/; done
 	install -m 644 schemas/*.yaml $(DESTDIR)$(DATADIR)/

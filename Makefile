@@ -27,10 +27,10 @@ VERSION := $(VERSION_MAJOR).$(VERSION_MINOR).$(VERSION_PATCH)
 
 DEPS_PC  = sqlite3 yaml-0.1 libxml-2.0 libpcre2-8
 DEP_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(DEPS_PC) 2>/dev/null)
-DEP_LIBS   := $(shell $(PKG_CONFIG) --libs $(DEPS_PC) 2>/dev/null) -lcsv -lm
+DEP_LIBS   := $(shell $(PKG_CONFIG) --libs $(DEPS_PC) 2>/dev/null) -lcsv -lm -pthread
 
 BUILD   ?= build
-ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) $(WERROR) -fPIC \
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -pthread $(OPT) $(WARN) $(WERROR) -fPIC \
              -fvisibility=hidden -DPIM_BUILDING -Ilib $(DEP_CFLAGS) $(CFLAGS)
 
 LIB_SRC = $(sort $(wildcard lib/*.c))

@@ -307,6 +307,26 @@ static int unique_indexes(pim_catalog *cat, const pim_schema *s)
 	return rc;
 }
 
+int pim_cat_secondary_indexes(pim_catalog *cat, int create)
+{
+	int rc;
+
+	if (create) {
+		rc = exec(cat, "CREATE INDEX IF NOT EXISTS product_updated ON "
+			       "product(_updated_batch)");
+		return rc ? rc : unique_indexes(cat, cat->schema);
+	}
+	rc = exec(cat, "DROP INDEX IF EXISTS product_updated");
+	for (size_t i = 0; i < cat->n_slots && rc == 0; i++) {
+		char name[128], sql[200];
+		pim_slot_column(name, sizeof name, cat->schema, &cat->slots[i]);
+		snprintf(sql, sizeof sql, "DROP INDEX IF EXISTS \"product_u_%s\"",
+			 name);
+		rc = exec(cat, sql);
+	}
+	return rc;
+}
+
 /* The product table: bookkeeping columns start with '_', which no
  * attribute code can; one TEXT column per attribute slot. */
 static int create_product_table(pim_catalog *cat, const pim_schema *s)

@@ -82,6 +82,10 @@ typedef struct pim_cat_row {
 			       lookup. */
 } pim_cat_row;
 
+/* The stored fingerprint of product `key`: 1 when it has one, 0 when it
+ * has none or does not exist. */
+int pim_cat_lookup_src(pim_cat_writer *w, const char *key,
+		       unsigned long long *src);
 /* Looks a product up by key: 1 found (row filled), 0 not found. */
 int pim_cat_lookup(pim_cat_writer *w, const char *key, pim_cat_row *row);
 /* Inserts a product with `value` (per slot) for the written slots. */
@@ -97,6 +101,11 @@ int pim_cat_update(pim_cat_writer *w, long long id,
  * key in sku, or 0. */
 int pim_cat_value_owner(pim_cat_writer *w, size_t slot, const char *value,
 			long long exclude, char *sku, size_t len);
+
+/* Drops (create = 0) or builds (create = 1) the indexes other than the
+ * key's: a bulk load into an empty catalog builds them once at the end
+ * instead of row by row. Inside the caller's transaction. */
+int pim_cat_secondary_indexes(pim_catalog *cat, int create);
 
 /* Current UTC time as ISO 8601 with seconds, into buf (>= 21 bytes). */
 void pim_cat_now(char *buf, size_t len);

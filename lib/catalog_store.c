@@ -103,6 +103,7 @@ struct pim_cat_writer {
 	sqlite3_stmt *update;
 	const char **value;      /* lookup results, per slot */
 	sqlite3_stmt **owner;    /* per slot, prepared on first use */
+	sqlite3_stmt *src;       /* the fingerprint alone */
 };
 
 void pim_cat_writer_free(pim_cat_writer *w)
@@ -112,6 +113,7 @@ void pim_cat_writer_free(pim_cat_writer *w)
 	sqlite3_finalize(w->lookup);
 	sqlite3_finalize(w->insert);
 	sqlite3_finalize(w->update);
+	sqlite3_finalize(w->src);
 	for (size_t i = 0; w->owner && i < w->cat->n_slots; i++)
 		sqlite3_finalize(w->owner[i]);
 	pim_free(w->owner);
@@ -204,6 +206,34 @@ sqlfail:
 	rc = pim_cat_sqlerr(cat, rc, "preparing statements");
 	pim_cat_writer_free(w);
 	return rc;
+}
+
+int pim_cat_lookup_src(pim_cat_writer *w, const char *key,
+		       unsigned long long *src)
+{
+	pim_catalog *cat = w->cat;
+	int rc;
+
+	if (!w->src) {
+		char sql[300];
+		snprintf(sql, sizeof sql,
+			 "SELECT _src FROM product WHERE %s = ?1",
+			 cat->col[cat->key_slot]);
+		rc = sqlite3_prepare_v3(cat->db, sql, -1,
+					SQLITE_PREPARE_PERSISTENT, &w->src, NULL);
+		if (rc != SQLITE_OK)
+			return pim_cat_sqlerr(cat, rc, "preparing statements");
+	}
+	sqlite3_bind_text(w->src, 1, key, -1, SQLITE_STATIC);
+	rc = sqlite3_step(w->src);
+	if (rc == SQLITE_ROW) {
+		int has = sqlite3_column_type(w->src, 0) != SQLITE_NULL;
+		*src = (unsigned long long)sqlite3_column_int64(w->src, 0);
+		sqlite3_reset(w->src);
+		return has ? 1 : 0;
+	}
+	sqlite3_reset(w->src);
+	return rc == SQLITE_DONE ? 0 : pim_cat_sqlerr(cat, rc, "reading a product");
 }
 
 int pim_cat_lookup(pim_cat_writer *w, const char *key, pim_cat_row *row)

@@ -22,10 +22,17 @@
 #define CHUNK (1u << 20)
 
 struct pim_csv {
+	unsigned long long split_target; /* set before detection */
 	int fd;
+	int own_fd;         /* close fd when done */
 	const char *name;
 	pim_dialect d;
 	unsigned long long size, done;
+	unsigned long long pos, end; /* the byte range this reader reads */
+	unsigned long long split_off; /* a record boundary near the middle,
+					 0 when the file cannot be split */
+	unsigned long split_line;
+	unsigned long records;        /* counted by the detection pass */
 	pim_diag_fn diag;
 	void *ctx;
 	size_t max_field;
@@ -124,6 +131,10 @@ typedef struct scan {
 	unsigned long nul;
 	unsigned long nul_line;
 	int record_has_data;
+	/* where to split the file for two readers */
+	unsigned long long target, split_off;
+	unsigned long split_line;
+	unsigned long odd_quotes; /* quotes inside a field: no split */
 } scan;
 
 static const char cand[4] = { ',', ';', '\t', '|' };
@@ -301,14 +312,19 @@ typedef struct fast_state {
 	uint64_t prev_digit, prev_comma, prev_dot; /* top bits of the last
 						      block */
 	int prev_cr;
+	uint64_t prev_sep;   /* the last byte was a separator (start: yes) */
+	int q63_pending;     /* a quote ended the last block with no
+				separator before it */
 } fast_state;
 
-static void scan_block(scan *s, fast_state *fs, const unsigned char *b,
-		       char quote)
+static inline __attribute__((always_inline)) void
+scan_block_body(scan *s, fast_state *fs, const unsigned char *b, char quote,
+		unsigned long long base)
 {
 	__m128i v[4];
-	uint64_t q, inq, lf, cr, nl, dm[4], content, d, cm, dt, nul;
+	uint64_t q, inq, lf, cr, nl, dm[4], content, d, cm, dt, nul, sep;
 	uint64_t done = 0;
+	unsigned long line0 = s->line;
 
 	for (int k = 0; k < 4; k++)
 		v[k] = _mm_loadu_si128((const __m128i *)(b + 16 * k));
@@ -354,6 +370,21 @@ static void scan_block(scan *s, fast_state *fs, const unsigned char *b,
 	fs->prev_dot = dt >> 63;
 
 	content = ~(mask64(v, _mm_set1_epi8(' ')) | cr | lf) | q;
+	/* a quote with no separator on either side sits inside a field
+	 * (5" screen): libcsv reads it as text, the prefix XOR as a quote,
+	 * so such a file is never split */
+	sep = dm[0] | dm[1] | dm[2] | dm[3] | lf | cr | q;
+	{
+		uint64_t before = (sep << 1) | fs->prev_sep;
+		uint64_t after = sep >> 1; /* bit 63: next block */
+		uint64_t odd = q & ~before & ~after;
+		if (fs->q63_pending && !(sep & 1))
+			s->odd_quotes++;
+		fs->q63_pending = (int)((odd >> 63) & 1);
+		s->odd_quotes += (unsigned long)__builtin_popcountll(
+			odd & ~(1ULL << 63));
+		fs->prev_sep = sep >> 63;
+	}
 	for (int k = 0; k < 4; k++)
 		dm[k] &= ~inq;
 	nl = lf & ~inq;
@@ -367,6 +398,11 @@ static void scan_block(scan *s, fast_state *fs, const unsigned char *b,
 		if (content & rng & ~lf)
 			s->record_has_data = 1;
 		end_record(s);
+		if (s->target && !s->split_off && base + pos + 1 >= s->target) {
+			s->split_off = base + pos + 1;
+			s->split_line = line0 + (unsigned long)__builtin_popcountll(
+							lf & upto);
+		}
 		done = upto;
 		nl &= nl - 1;
 	}
@@ -374,6 +410,34 @@ static void scan_block(scan *s, fast_state *fs, const unsigned char *b,
 		s->cnt[k] += (unsigned long)__builtin_popcountll(dm[k] & ~done);
 	if (content & ~done)
 		s->record_has_data = 1;
+}
+
+/* The same block scan compiled for CPUs with a popcount instruction. */
+__attribute__((target("popcnt"))) static void
+scan_block_popcnt(scan *s, fast_state *fs, const unsigned char *b, char quote,
+		  unsigned long long base)
+{
+	scan_block_body(s, fs, b, quote, base);
+}
+
+static void scan_block_plain(scan *s, fast_state *fs, const unsigned char *b,
+			     char quote, unsigned long long base)
+{
+	scan_block_body(s, fs, b, quote, base);
+}
+
+static void scan_block(scan *s, fast_state *fs, const unsigned char *b,
+		       char quote, unsigned long long base)
+{
+	static int has_popcnt = -1;
+	if (has_popcnt < 0) {
+		__builtin_cpu_init();
+		has_popcnt = __builtin_cpu_supports("popcnt") ? 1 : 0;
+	}
+	if (has_popcnt)
+		scan_block_popcnt(s, fs, b, quote, base);
+	else
+		scan_block_plain(s, fs, b, quote, base);
 }
 
 /* UTF-8 validity with a fast path over ASCII words. */
@@ -461,11 +525,11 @@ static void scan_fast(scan *s, fast_state *fs, const unsigned char *p,
 	unsigned long line0 = s->line;
 
 	for (; i + 64 <= n; i += 64)
-		scan_block(s, fs, p + i, quote);
+		scan_block(s, fs, p + i, quote, s->offset + i);
 	if (i < n) {
 		memset(tail, ' ', sizeof tail);
 		memcpy(tail, p + i, n - i);
-		scan_block(s, fs, tail, quote);
+		scan_block(s, fs, tail, quote, s->offset + i);
 	}
 	utf8_scan(s, p, n, line0);
 	s->offset += n;
@@ -569,6 +633,7 @@ static int detect_pass(pim_csv *c, scan *sp, int in_fd, int spool_fd,
 #ifdef HAVE_SCAN_FAST
 	fast_state fs;
 	memset(&fs, 0, sizeof fs);
+	fs.prev_sep = 1;
 #else
 	(void)fast;
 #endif
@@ -576,6 +641,7 @@ static int detect_pass(pim_csv *c, scan *sp, int in_fd, int spool_fd,
 	memset(&s, 0, sizeof s);
 	s.line = 1;
 	s.utf8_ok = 1;
+	s.target = c->split_target;
 	for (;;) {
 		const unsigned char *p;
 		size_t n;
@@ -611,6 +677,7 @@ static int detect_pass(pim_csv *c, scan *sp, int in_fd, int spool_fd,
 					c->d.encoding = PIM_ENC_UTF8;
 				p += 3;
 				n -= 3;
+				s.offset = 3; /* offsets count from the file start */
 			} else if (n >= 2 && ((p[0] == 0xFF && p[1] == 0xFE) ||
 					      (p[0] == 0xFE && p[1] == 0xFF))) {
 				c->d.bom = 1;
@@ -726,6 +793,15 @@ static int detect(pim_csv *c, int in_fd, int spool_fd, char *err,
 	else if (s.record_has_data)
 		end_record(&s);
 	c->size = total;
+	c->records = s.records;
+	/* a split only where the quotes are unambiguous and the offsets are
+	 * those of the file (not of converted UTF-16 text) */
+	if (s.split_off && !s.odd_quotes && !s.in_quote && fast &&
+	    c->d.encoding != PIM_ENC_UTF16LE && c->d.encoding != PIM_ENC_UTF16BE &&
+	    s.split_off < total) {
+		c->split_off = s.split_off;
+		c->split_line = s.split_line;
+	}
 
 	/* encoding */
 	if (c->d.encoding == PIM_ENC_AUTO) {
@@ -842,15 +918,19 @@ static void on_field(void *s, size_t len, void *data)
 	}
 	c->offs[c->row.n] = c->data.len;
 	c->row.len[c->row.n] = len;
-	{
-		int rc = pim_buf_add(&c->data, s ? s : "", s ? len : 0);
-		if (!rc)
-			rc = pim_buf_addc(&c->data, '\0');
+	if (!s)
+		len = 0;
+	if (c->data.len + len + 1 >= c->data.cap) {
+		int rc = pim_buf_reserve(&c->data, len + 1);
 		if (rc) {
 			c->too_many = rc == PIM_ELIMIT ? 3 : 2;
 			return;
 		}
 	}
+	if (len)
+		memcpy(c->data.data + c->data.len, s, len);
+	c->data.len += len;
+	c->data.data[c->data.len++] = '\0';
 	c->row.n++;
 }
 
@@ -1002,6 +1082,10 @@ int pim_csv_open(pim_csv **out, const char *path, const pim_dialect *forced,
 			pim_csv_close(c);
 			return PIM_EIO;
 		}
+		/* big files get a record boundary near the middle, so that
+		 * two threads can read one half each */
+		if (S_ISREG(st.st_mode) && st.st_size >= PIM_CSV_SPLIT_MIN)
+			c->split_target = (unsigned long long)st.st_size / 2;
 	}
 	rc = detect(c, in_fd, spool_fd, err, errlen);
 	if (spool_fd >= 0) {
@@ -1012,12 +1096,8 @@ int pim_csv_open(pim_csv **out, const char *path, const pim_dialect *forced,
 	}
 	if (rc)
 		goto fail;
-	if (lseek(c->fd, 0, SEEK_SET) != 0) {
-		snprintf(err, errlen, "%s: cannot re-read: %s", c->name,
-			 strerror(errno));
-		rc = PIM_EIO;
-		goto fail;
-	}
+	c->pos = 0;
+	c->end = c->size;
 	if (c->d.encoding != PIM_ENC_UTF8) {
 		c->cd = open_iconv(c->d.encoding);
 		if (c->cd == (iconv_t)-1) {
@@ -1041,6 +1121,11 @@ const pim_dialect *pim_csv_dialect(const pim_csv *c)
 	return &c->d;
 }
 
+unsigned long pim_csv_records(const pim_csv *c)
+{
+	return c->records;
+}
+
 void pim_csv_progress(const pim_csv *c, unsigned long long *done,
 		      unsigned long long *total)
 {
@@ -1056,8 +1141,24 @@ static int next_chunk(pim_csv *c)
 
 	if (c->eof)
 		return 1;
-	if (read_full(c->fd, c->raw + c->raw_len, CHUNK - c->raw_len, &got))
-		return PIM_EIO;
+	{
+		size_t want = CHUNK - c->raw_len;
+		if (c->end && c->end - c->pos < want)
+			want = (size_t)(c->end - c->pos);
+		got = 0;
+		while (got < want) {
+			ssize_t r = pread(c->fd, c->raw + c->raw_len + got,
+					  want - got, (off_t)(c->pos + got));
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r < 0)
+				return PIM_EIO;
+			if (r == 0)
+				break;
+			got += (size_t)r;
+		}
+		c->pos += got;
+	}
 	c->done += got;
 	if (got == 0)
 		c->eof = 1;
@@ -1068,7 +1169,7 @@ static int next_chunk(pim_csv *c)
 	if (c->first_chunk) {
 		size_t skip = 0;
 		c->first_chunk = 0;
-		if (c->d.bom) {
+		if (c->d.bom && c->pos == got) {
 			if (c->raw_len >= 3 && (unsigned char)p[0] == 0xEF)
 				skip = 3;
 			else if (c->raw_len >= 2 && ((unsigned char)p[0] == 0xFF ||
@@ -1206,6 +1307,49 @@ static int next_row(pim_csv *c, pim_csv_row **row)
 	c->row.line = c->row_line;
 	*row = &c->row;
 	return 1;
+}
+
+int pim_csv_split(pim_csv *c, pim_csv **second, pim_diag_fn diag, void *ctx)
+{
+	pim_csv *n;
+
+	*second = NULL;
+	if (!c->split_off || c->split_off >= c->end || c->pos > c->split_off)
+		return 0;
+	n = pim_calloc(1, sizeof *n);
+	if (!n)
+		return PIM_ENOMEM;
+	n->fd = -1;
+	n->cd = (iconv_t)-1;
+	n->name = c->name;
+	n->d = c->d;
+	n->size = c->size;
+	n->diag = diag;
+	n->ctx = ctx;
+	n->max_field = c->max_field;
+	n->line = c->split_line;
+	n->pos = c->split_off;
+	n->end = c->end;
+	pim_buf_init(&n->carry, 4 * n->max_field + CHUNK);
+	pim_buf_init(&n->data, 4 * n->max_field + CHUNK);
+	n->raw = pim_malloc(CHUNK + 8);
+	n->utf = pim_malloc(3 * CHUNK + 16);
+	n->fd = dup(c->fd);
+	if (!n->raw || !n->utf || n->fd < 0)
+		goto fail;
+	if (n->d.encoding != PIM_ENC_UTF8) {
+		n->cd = open_iconv(n->d.encoding);
+		if (n->cd == (iconv_t)-1)
+			goto fail;
+	}
+	if (parser_init(n))
+		goto fail;
+	c->end = c->split_off;
+	*second = n;
+	return 0;
+fail:
+	pim_csv_close(n);
+	return PIM_ENOMEM;
 }
 
 int pim_csv_next(pim_csv *c, pim_csv_row **row)

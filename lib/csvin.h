@@ -51,6 +51,7 @@ typedef struct pim_csv pim_csv;
 
 #define PIM_CSV_MAX_FIELD (1u << 20)  /* default: 1 MiB per field */
 #define PIM_CSV_MAX_COLUMNS 4096
+#define PIM_CSV_SPLIT_MIN (8u << 20) /* files this big may be split */
 
 /*
  * Opens `path` ("-" is stdin, spooled to a temporary file) and runs the
@@ -66,6 +67,9 @@ int pim_csv_open(pim_csv **out, const char *path, const pim_dialect *forced,
 /* The dialect in use after detection. */
 const pim_dialect *pim_csv_dialect(const pim_csv *csv);
 
+/* Records (header included) the detection pass counted. */
+unsigned long pim_csv_records(const pim_csv *csv);
+
 /* Bytes of input read so far, and the input's size (0 if unknown). */
 void pim_csv_progress(const pim_csv *csv, unsigned long long *done,
 		      unsigned long long *total);
@@ -77,6 +81,16 @@ void pim_csv_progress(const pim_csv *csv, unsigned long long *done,
  * to diag and skipped.
  */
 int pim_csv_next(pim_csv *csv, pim_csv_row **row);
+
+/*
+ * For a large file whose quotes are unambiguous, hands the part after a
+ * record boundary near the middle to a new reader (*second, with its own
+ * diagnostics callback); `csv` then stops at that boundary. Call it before
+ * `csv` has read past the middle. *second is NULL when the file cannot be
+ * split.
+ */
+int pim_csv_split(pim_csv *csv, pim_csv **second, pim_diag_fn diag,
+		  void *ctx);
 
 void pim_csv_close(pim_csv *csv);
 

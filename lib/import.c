@@ -15,27 +15,47 @@
 #include "reject.h"
 #include "uniq.h"
 
-/* A set of 64-bit hashes with an owner, for duplicates within one import.
- * 16 bytes a value: a million keys and a million GTINs fit in 48 MiB. */
+/* A set of 64-bit hashes, each with a 32-bit owner, for duplicates within
+ * one import: 12 bytes a value at most 3/4 full. */
 typedef struct hset {
-	uint64_t *key, *owner;
+	uint64_t *key;
+	uint32_t *owner; /* NULL for a plain set */
 	size_t cap, n;
+	int with_owner;
 } hset;
 
 static void hset_free(hset *h)
 {
 	pim_free(h->key);
 	pim_free(h->owner);
-	memset(h, 0, sizeof *h);
+	h->key = NULL;
+	h->owner = NULL;
+	h->cap = h->n = 0;
 }
+
+static int hset_grow_to(hset *h, size_t ncap);
 
 static int hset_grow(hset *h)
 {
-	size_t ncap = h->cap ? h->cap * 2 : 4096;
-	uint64_t *nk = pim_calloc(ncap, sizeof *nk);
-	uint64_t *no = pim_calloc(ncap, sizeof *no);
+	return hset_grow_to(h, h->cap ? h->cap * 2 : 4096);
+}
 
-	if (!nk || !no) {
+/* Sized once for the rows to come, the set never grows (and never holds
+ * the old and the new table at once). */
+static int hset_reserve(hset *h, size_t n)
+{
+	size_t cap = 4096;
+	while (cap * 3 < n * 4)
+		cap *= 2;
+	return cap > h->cap ? hset_grow_to(h, cap) : 0;
+}
+
+static int hset_grow_to(hset *h, size_t ncap)
+{
+	uint64_t *nk = pim_calloc(ncap, sizeof *nk);
+	uint32_t *no = h->with_owner ? pim_calloc(ncap, sizeof *no) : NULL;
+
+	if (!nk || (h->with_owner && !no)) {
 		pim_free(nk);
 		pim_free(no);
 		return PIM_ENOMEM;
@@ -47,7 +67,8 @@ static int hset_grow(hset *h)
 		for (j = h->key[i] & (ncap - 1); nk[j]; j = (j + 1) & (ncap - 1))
 			;
 		nk[j] = h->key[i];
-		no[j] = h->owner[i];
+		if (no)
+			no[j] = h->owner[i];
 	}
 	pim_free(h->key);
 	pim_free(h->owner);
@@ -57,18 +78,18 @@ static int hset_grow(hset *h)
 	return 0;
 }
 
-/* The owner of `k`, or 0 when absent. */
-static uint64_t hset_get(const hset *h, uint64_t k)
+/* 0 when `k` is absent, else its owner (1 in a plain set). */
+static uint32_t hset_get(const hset *h, uint64_t k)
 {
 	if (!h->cap)
 		return 0;
 	for (size_t j = k & (h->cap - 1); h->key[j]; j = (j + 1) & (h->cap - 1))
 		if (h->key[j] == k)
-			return h->owner[j];
+			return h->owner ? h->owner[j] : 1;
 	return 0;
 }
 
-static int hset_put(hset *h, uint64_t k, uint64_t owner)
+static int hset_put(hset *h, uint64_t k, uint32_t owner)
 {
 	size_t j;
 	if ((h->n + 1) * 4 > h->cap * 3) {
@@ -78,11 +99,13 @@ static int hset_put(hset *h, uint64_t k, uint64_t owner)
 	}
 	for (j = k & (h->cap - 1); h->key[j]; j = (j + 1) & (h->cap - 1))
 		if (h->key[j] == k) {
-			h->owner[j] = owner;
+			if (h->owner)
+				h->owner[j] = owner;
 			return 0;
 		}
 	h->key[j] = k;
-	h->owner[j] = owner;
+	if (h->owner)
+		h->owner[j] = owner;
 	h->n++;
 	return 0;
 }
@@ -104,6 +127,7 @@ typedef struct imp {
 	unsigned long errs_line;
 	const char *errs_name;   /* file of the collected errors */
 	int stopped;             /* the caller asked to stop */
+	size_t n_unique;         /* unique slots besides the key */
 	hset keys;               /* key hashes seen */
 	hset uniq;               /* (slot, value) hash -> key hash */
 	int catalog_empty;       /* no product before this import */
@@ -202,6 +226,7 @@ static int on_record(const pim_record *r, void *ctx)
 	const char *key;
 	pim_cat_row row;
 	uint64_t keyh, srch;
+	uint32_t owner32;
 	int found, changed = 0;
 	char msg[300], owner[256];
 
@@ -212,6 +237,12 @@ static int on_record(const pim_record *r, void *ctx)
 	if (!im->writer_ready || r->file_index != im->cur_file) {
 		if ((im->rc = setup_writer(im, r)))
 			return 1;
+		if ((im->rc = hset_reserve(&im->keys,
+					   im->keys.n + r->records_hint)) ||
+		    (im->rc = hset_reserve(&im->uniq,
+					   im->uniq.n + r->records_hint *
+							im->n_unique)))
+			return 1;
 	}
 	if (r->errors)
 		return reject(im, r);
@@ -221,6 +252,7 @@ static int on_record(const pim_record *r, void *ctx)
 
 	/* a key twice in this import: the first one counts */
 	keyh = pim_hash64(key, strlen(key), 0x6b6579) | 1;
+	owner32 = (uint32_t)(keyh >> 32) | 1;
 	if (hset_get(&im->keys, keyh)) {
 		snprintf(msg, sizeof msg,
 			 "duplicate key: %s appears earlier in this import",
@@ -230,31 +262,35 @@ static int on_record(const pim_record *r, void *ctx)
 	}
 
 	/* the record's fingerprint: the same record twice writes nothing */
-	pim_buf_clear(&im->src);
-	pim_buf_printf(&im->src, "%d%d", (int)im->o->mode, im->o->empty_clear);
+	srch = 0x737263ULL ^ ((uint64_t)im->o->mode << 8) ^
+	       (uint64_t)im->o->empty_clear;
 	for (size_t i = 0; i < r->n_slots; i++) {
+		const char *v;
 		if (!im->write[i])
 			continue;
-		pim_buf_printf(&im->src, "|%zu=", i);
-		if (r->value[i])
-			pim_buf_adds(&im->src, r->value[i]);
-		else
-			pim_buf_addc(&im->src, r->given[i] ? '\1' : '\2');
+		v = r->value[i] ? r->value[i] : r->given[i] ? "\1" : "\2";
+		srch = pim_hash64(v, strlen(v), srch + i);
 	}
-	if (!im->src.data) {
-		im->rc = pim_cat_error(cat, PIM_ENOMEM, "out of memory");
-		return 1;
-	}
-	srch = pim_hash64(im->src.data, im->src.len, 0x737263);
 
-	found = pim_cat_lookup(im->w, key, &row);
+	/* an empty catalog holds only what this import created, and the
+	 * key set above already refused a key twice */
+	if (!im->catalog_empty) {
+		/* the cheap question first: did this very record write it? */
+		unsigned long long stored;
+		int has = pim_cat_lookup_src(im->w, key, &stored);
+		if (has < 0) {
+			im->rc = has;
+			return 1;
+		}
+		if (has && stored == srch) {
+			im->st->unchanged++;
+			goto accepted;
+		}
+	}
+	found = im->catalog_empty ? 0 : pim_cat_lookup(im->w, key, &row);
 	if (found < 0) {
 		im->rc = found;
 		return 1;
-	}
-	if (found && row.has_src && row.src == srch) {
-		im->st->unchanged++;
-		goto accepted;
 	}
 
 	/* the new values of the written slots */
@@ -278,13 +314,14 @@ static int on_record(const pim_record *r, void *ctx)
 	for (size_t i = 0; i < cat->n_slots; i++) {
 		const pim_attr *a = &s->attrs[cat->slots[i].attr];
 		const char *v = im->newv[i];
-		uint64_t vh, prev;
+		uint64_t vh;
+		uint32_t prev;
 		if (!a->unique || i == cat->key_slot || !v ||
 		    (found && same(row.value[i], v)))
 			continue;
 		vh = pim_hash64(v, strlen(v), i) | 1;
 		prev = hset_get(&im->uniq, vh);
-		if (prev && prev != keyh) {
+		if (prev && prev != owner32) {
 			snprintf(msg, sizeof msg,
 				 "duplicate %s: another product in this import "
 				 "has the same value",
@@ -406,7 +443,7 @@ accepted:
 		if (!a->unique || i == cat->key_slot || !v)
 			continue;
 		if ((im->rc = hset_put(&im->uniq,
-				       pim_hash64(v, strlen(v), i) | 1, keyh)))
+				       pim_hash64(v, strlen(v), i) | 1, owner32)))
 			return 1;
 	}
 	return 0;
@@ -446,6 +483,11 @@ int pim_import(pim_import_stats *st, pim_catalog *cat,
 	im.diag = diag;
 	im.dctx = ctx;
 	im.with_file = n > 1;
+	im.uniq.with_owner = 1;
+	for (size_t i = 0; i < cat->n_slots; i++)
+		if (cat->schema->attrs[cat->slots[i].attr].unique &&
+		    i != cat->key_slot)
+			im.n_unique++;
 	pim_cat_now(im.now, sizeof im.now);
 	im.write = pim_calloc(cat->n_slots + 1, 1);
 	im.newv = pim_calloc(cat->n_slots + 1, sizeof *im.newv);
@@ -477,6 +519,10 @@ int pim_import(pim_import_stats *st, pim_catalog *cat,
 		goto out;
 	}
 	if ((rc = pim_cat_batch_begin(cat, &im.batch, "import", files.data)))
+		goto out;
+	/* into an empty catalog: build the secondary indexes once, at the
+	 * end, rather than row by row */
+	if (im.catalog_empty && (rc = pim_cat_secondary_indexes(cat, 0)))
 		goto out;
 
 	vrc = pim_pipeline_run(&st->validate, cat->schema, paths, n,
@@ -514,6 +560,12 @@ int pim_import(pim_import_stats *st, pim_catalog *cat,
 				   "imported",
 				   st->rejected, st->rejected == 1 ? "" : "s");
 		goto out;
+	}
+	if (im.catalog_empty) {
+		pim_cat_writer_free(im.w);
+		im.w = NULL;
+		if ((rc = pim_cat_secondary_indexes(cat, 1)))
+			goto out;
 	}
 	pim_buf_printf(&counts,
 		       "{\"rows\":%lu,\"created\":%lu,\"updated\":%lu,"

@@ -27,6 +27,7 @@ typedef struct pim_record {
 	size_t n_header;
 	int has_header;
 	unsigned long long bytes_done, bytes_total; /* of the current file */
+	unsigned long records_hint; /* records in the current file, about */
 	const pim_dialect *dialect;
 } pim_record;
 

@@ -34,14 +34,23 @@ struct pim_uniq {
 uint64_t pim_hash64(const void *data, size_t len, uint64_t seed)
 {
 	const unsigned char *p = data;
-	uint64_t h = 0xcbf29ce484222325ULL ^ seed;
-	for (size_t i = 0; i < len; i++) {
-		h ^= p[i];
-		h *= 0x100000001b3ULL;
+	uint64_t h = seed ^ (0x9E3779B97F4A7C15ULL * (len + 1));
+
+	/* eight bytes a step, each mixed by a multiply and a shift */
+	while (len >= 8) {
+		uint64_t w;
+		memcpy(&w, p, 8);
+		h = (h ^ w) * 0xff51afd7ed558ccdULL;
+		h ^= h >> 32;
+		p += 8;
+		len -= 8;
 	}
-	/* final avalanche so that the top bits pick partitions evenly */
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdULL;
+	if (len) {
+		uint64_t w = 0;
+		memcpy(&w, p, len);
+		h = (h ^ w) * 0xff51afd7ed558ccdULL;
+		h ^= h >> 32;
+	}
 	h ^= h >> 33;
 	h *= 0xc4ceb9fe1a85ec53ULL;
 	h ^= h >> 33;
@@ -76,16 +85,35 @@ void pim_uniq_free(pim_uniq *u)
 
 static int spill(pim_uniq *u)
 {
-	for (size_t i = 0; i < u->n; i++) {
-		unsigned p = (unsigned)(u->buf[i].h >> 58);
-		if (!u->part[p]) {
-			u->part[p] = tmpfile();
-			if (!u->part[p])
-				return PIM_EIO;
-		}
-		if (fwrite(&u->buf[i], sizeof u->buf[i], 1, u->part[p]) != 1)
-			return PIM_EIO;
+	size_t count[UNIQ_PARTS] = { 0 }, start[UNIQ_PARTS];
+	entry *tmp = pim_malloc(u->n * sizeof *tmp + 1);
+
+	if (!tmp)
+		return PIM_ENOMEM;
+	/* group by partition (a counting sort keeps line order), then one
+	 * write per partition */
+	for (size_t i = 0; i < u->n; i++)
+		count[u->buf[i].h >> 58]++;
+	for (unsigned p = 0, at = 0; p < UNIQ_PARTS; p++) {
+		start[p] = at;
+		at += (unsigned)count[p];
 	}
+	for (size_t i = 0; i < u->n; i++)
+		tmp[start[u->buf[i].h >> 58]++] = u->buf[i];
+	for (unsigned p = 0, at = 0; p < UNIQ_PARTS; p++) {
+		if (!count[p])
+			continue;
+		if (!u->part[p] && !(u->part[p] = tmpfile())) {
+			pim_free(tmp);
+			return PIM_EIO;
+		}
+		if (fwrite(tmp + at, sizeof *tmp, count[p], u->part[p]) != count[p]) {
+			pim_free(tmp);
+			return PIM_EIO;
+		}
+		at += (unsigned)count[p];
+	}
+	pim_free(tmp);
 	u->n = 0;
 	u->spilled = 1;
 	return 0;
@@ -110,20 +138,6 @@ int pim_uniq_add(pim_uniq *u, uint16_t slot, const char *v, size_t len,
 	return 0;
 }
 
-static int cmp_entry(const void *a, const void *b)
-{
-	const entry *x = a, *y = b;
-	if (x->slot != y->slot)
-		return x->slot < y->slot ? -1 : 1;
-	if (x->h != y->h)
-		return x->h < y->h ? -1 : 1;
-	if (x->file != y->file)
-		return x->file < y->file ? -1 : 1;
-	if (x->line != y->line)
-		return x->line < y->line ? -1 : 1;
-	return x->field < y->field ? -1 : x->field > y->field;
-}
-
 static int cmp_hit(const void *a, const void *b)
 {
 	const pim_uniq_hit *x = a, *y = b;
@@ -134,82 +148,134 @@ static int cmp_hit(const void *a, const void *b)
 	return x->field < y->field ? -1 : x->field > y->field;
 }
 
-/* Sorts entries and reports every repeat, in (file, line) order. */
-static int scan(entry *v, size_t n, int (*fn)(const pim_uniq_hit *, void *),
-		void *ctx)
-{
-	pim_uniq_hit *hits = NULL;
-	size_t nh = 0, cap = 0;
-	int rc = 0;
+/* Finds every repeat with a hash table over the entries (which are in
+ * (file, line) order), then reports them sorted. */
+typedef struct hits {
+	pim_uniq_hit *v;
+	size_t n, cap;
+} hits_t;
 
-	qsort(v, n, sizeof *v, cmp_entry);
-	for (size_t i = 1; i < n; i++) {
-		size_t first = i - 1;
-		if (v[i].slot != v[first].slot || v[i].h != v[first].h)
+static int scan(entry *v, size_t n, hits_t *hs)
+{
+	uint32_t *tab;
+	size_t size = 16;
+
+	while (size < 2 * n)
+		size *= 2;
+	tab = pim_malloc(size * sizeof *tab);
+	if (!tab)
+		return PIM_ENOMEM;
+	memset(tab, 0xff, size * sizeof *tab);
+	for (size_t i = 0; i < n; i++) {
+		uint64_t key = v[i].h ^ ((uint64_t)v[i].slot << 48);
+		size_t j = (size_t)(key ^ (key >> 29)) & (size - 1);
+		for (; tab[j] != UINT32_MAX; j = (j + 1) & (size - 1)) {
+			const entry *f = &v[tab[j]];
+			if (f->h == v[i].h && f->slot == v[i].slot)
+				break;
+		}
+		if (tab[j] == UINT32_MAX) {
+			tab[j] = (uint32_t)i;
 			continue;
-		while (first > 0 && v[first - 1].slot == v[i].slot &&
-		       v[first - 1].h == v[i].h)
-			first--;
-		if (nh == cap) {
-			size_t ncap = cap ? cap * 2 : 64;
-			pim_uniq_hit *nv = pim_realloc(hits, ncap * sizeof *nv);
+		}
+		if (hs->n == hs->cap) {
+			size_t ncap = hs->cap ? hs->cap * 2 : 64;
+			pim_uniq_hit *nv = pim_realloc(hs->v, ncap * sizeof *nv);
 			if (!nv) {
-				pim_free(hits);
+				pim_free(tab);
 				return PIM_ENOMEM;
 			}
-			hits = nv;
-			cap = ncap;
+			hs->v = nv;
+			hs->cap = ncap;
 		}
-		hits[nh].line = v[i].line;
-		hits[nh].file = v[i].file;
-		hits[nh].field = v[i].field;
-		hits[nh].slot = v[i].slot;
-		hits[nh].first_line = v[first].line;
-		hits[nh].first_file = v[first].file;
-		nh++;
+		hs->v[hs->n].line = v[i].line;
+		hs->v[hs->n].file = v[i].file;
+		hs->v[hs->n].field = v[i].field;
+		hs->v[hs->n].slot = v[i].slot;
+		hs->v[hs->n].first_line = v[tab[j]].line;
+		hs->v[hs->n].first_file = v[tab[j]].file;
+		hs->n++;
 	}
-	qsort(hits, nh, sizeof *hits, cmp_hit);
-	for (size_t i = 0; i < nh && rc == 0; i++)
-		if (fn(&hits[i], ctx))
-			rc = 1;
-	pim_free(hits);
-	return rc;
+	pim_free(tab);
+	return 0;
 }
 
 int pim_uniq_finish(pim_uniq *u, int (*fn)(const pim_uniq_hit *h, void *ctx),
 		    void *ctx)
 {
+	hits_t hs = { NULL, 0, 0 };
+	int rc = 0;
+
+	if (!u->spilled) {
+		rc = scan(u->buf, u->n, &hs);
+	} else if ((rc = spill(u)) == 0) {
+		for (unsigned p = 0; p < UNIQ_PARTS && rc == 0; p++) {
+			long size;
+			entry *v;
+			size_t n;
+			if (!u->part[p])
+				continue;
+			if (fflush(u->part[p]) || fseek(u->part[p], 0, SEEK_END) ||
+			    (size = ftell(u->part[p])) < 0 ||
+			    fseek(u->part[p], 0, SEEK_SET)) {
+				rc = PIM_EIO;
+				break;
+			}
+			n = (size_t)size / sizeof(entry);
+			v = pim_malloc(n * sizeof *v + 1);
+			if (!v) {
+				rc = PIM_ENOMEM;
+				break;
+			}
+			if (fread(v, sizeof *v, n, u->part[p]) != n)
+				rc = PIM_EIO;
+			else
+				rc = scan(v, n, &hs);
+			pim_free(v);
+		}
+	}
+	if (rc == 0) {
+		/* one order for all partitions: by file and line */
+		qsort(hs.v, hs.n, sizeof *hs.v, cmp_hit);
+		for (size_t i = 0; i < hs.n; i++)
+			if (fn(&hs.v[i], ctx))
+				break;
+	}
+	pim_free(hs.v);
+	return rc;
+}
+
+static int add_entry(pim_uniq *u, const entry *e)
+{
+	if (u->n == UNIQ_BUF) {
+		int rc = spill(u);
+		if (rc)
+			return rc;
+	}
+	u->buf[u->n++] = *e;
+	return 0;
+}
+
+int pim_uniq_merge(pim_uniq *dst, pim_uniq *src)
+{
+	entry chunk[1024];
 	int rc;
 
-	if (!u->spilled)
-		return scan(u->buf, u->n, fn, ctx) < 0 ? PIM_ENOMEM : 0;
-	if ((rc = spill(u)))
-		return rc;
-	for (unsigned p = 0; p < UNIQ_PARTS; p++) {
-		long size;
-		entry *v;
-		size_t n;
-		if (!u->part[p])
-			continue;
-		if (fflush(u->part[p]) || fseek(u->part[p], 0, SEEK_END))
-			return PIM_EIO;
-		size = ftell(u->part[p]);
-		if (size < 0 || fseek(u->part[p], 0, SEEK_SET))
-			return PIM_EIO;
-		n = (size_t)size / sizeof(entry);
-		v = pim_malloc(n * sizeof *v + 1);
-		if (!v)
-			return PIM_ENOMEM;
-		if (fread(v, sizeof *v, n, u->part[p]) != n) {
-			pim_free(v);
-			return PIM_EIO;
-		}
-		rc = scan(v, n, fn, ctx);
-		pim_free(v);
-		if (rc < 0)
+	for (size_t i = 0; i < src->n; i++)
+		if ((rc = add_entry(dst, &src->buf[i])))
 			return rc;
-		if (rc > 0)
-			break;
+	for (unsigned p = 0; p < UNIQ_PARTS; p++) {
+		size_t got;
+		if (!src->part[p])
+			continue;
+		if (fflush(src->part[p]) || fseek(src->part[p], 0, SEEK_SET))
+			return PIM_EIO;
+		while ((got = fread(chunk, sizeof chunk[0], 1024, src->part[p])) > 0)
+			for (size_t i = 0; i < got; i++)
+				if ((rc = add_entry(dst, &chunk[i])))
+					return rc;
+		if (ferror(src->part[p]))
+			return PIM_EIO;
 	}
 	return 0;
 }

@@ -23,6 +23,9 @@ void pim_uniq_free(pim_uniq *u);
 /* Records a value of `slot` seen at file/line/field. */
 int pim_uniq_add(pim_uniq *u, uint16_t slot, const char *v, size_t len,
 		 uint16_t file, uint32_t line, uint32_t field);
+/* Moves every value of src into dst (src is left for freeing). */
+int pim_uniq_merge(pim_uniq *dst, pim_uniq *src);
+
 /* Calls fn for every value that was seen before (in (file, line) order
  * within a partition); fn returns non-zero to stop. */
 int pim_uniq_finish(pim_uniq *u, int (*fn)(const pim_uniq_hit *h, void *ctx),

@@ -6,6 +6,7 @@
  */
 #include "pipeline.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -447,6 +448,7 @@ static void deliver(run *r, const pim_csv_row *row, const pim_dialect *dia)
 	rec.has_header = r->has_header;
 	rec.dialect = dia;
 	pim_csv_progress(r->csv, &rec.bytes_done, &rec.bytes_total);
+	rec.records_hint = pim_csv_records(r->csv);
 	if (r->rec(&rec, r->rctx))
 		r->stop = 1;
 }
@@ -631,11 +633,222 @@ static int dup_hit(const pim_uniq_hit *h, void *ctx)
 	return r->stop;
 }
 
+/* ---- the second half of a big file, in a thread ------------------------ */
+
+/* Diagnostics of the second half wait here until the first half is done,
+ * so that output stays in line order. */
+typedef struct dent {
+	unsigned long line, col;
+	pim_severity sev;
+	const char *code, *column, *attribute; /* static or outlive the file */
+	size_t msg, val;                       /* offsets in the arena */
+	int has_val;
+} dent;
+
+typedef struct half {
+	run r;                 /* the thread's own copy of the run */
+	pim_validate_stats st;
+	pim_csv *csv;
+	pthread_t tid;
+	int rc;
+	/* buffered diagnostics */
+	dent *ents;
+	size_t n, cap;
+	pim_buf arena;
+	pim_diag_fn real_diag;
+	void *real_ctx;
+	const char *file;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int first_done;        /* the main thread finished its half */
+	int direct;            /* buffer flushed: report directly */
+} half;
+
+#define HALF_BUFFER_MAX (16u << 20)
+
+static void half_flush(half *h)
+{
+	for (size_t i = 0; i < h->n; i++) {
+		pim_diag d;
+		memset(&d, 0, sizeof d);
+		d.file = h->file;
+		d.line = h->ents[i].line;
+		d.col = h->ents[i].col;
+		d.severity = h->ents[i].sev;
+		d.code = h->ents[i].code;
+		d.column = h->ents[i].column;
+		d.attribute = h->ents[i].attribute;
+		d.message = h->arena.data + h->ents[i].msg;
+		d.value = h->ents[i].has_val ? h->arena.data + h->ents[i].val
+					     : NULL;
+		if (h->real_diag)
+			h->real_diag(&d, h->real_ctx);
+	}
+	h->n = 0;
+	pim_buf_clear(&h->arena);
+}
+
+static int half_diag(const pim_diag *d, void *ctx)
+{
+	half *h = ctx;
+	dent *e;
+
+	if (h->direct)
+		return h->real_diag ? h->real_diag(d, h->real_ctx) : 0;
+	if (h->arena.len > HALF_BUFFER_MAX) {
+		/* full: wait for the first half, then report in order */
+		pthread_mutex_lock(&h->mu);
+		while (!h->first_done)
+			pthread_cond_wait(&h->cv, &h->mu);
+		pthread_mutex_unlock(&h->mu);
+		half_flush(h);
+		h->direct = 1;
+		return h->real_diag ? h->real_diag(d, h->real_ctx) : 0;
+	}
+	if (h->n == h->cap) {
+		size_t ncap = h->cap ? h->cap * 2 : 256;
+		dent *nv = pim_realloc(h->ents, ncap * sizeof *nv);
+		if (!nv)
+			return 0; /* the diagnostic is lost, not the run */
+		h->ents = nv;
+		h->cap = ncap;
+	}
+	e = &h->ents[h->n];
+	e->line = d->line;
+	e->col = d->col;
+	e->sev = d->severity;
+	e->code = d->code;
+	e->column = d->column;
+	e->attribute = d->attribute;
+	e->msg = h->arena.len;
+	if (pim_buf_adds(&h->arena, d->message) || pim_buf_addc(&h->arena, 0))
+		return 0;
+	e->has_val = d->value != NULL;
+	e->val = h->arena.len;
+	if (d->value &&
+	    (pim_buf_adds(&h->arena, d->value) || pim_buf_addc(&h->arena, 0)))
+		return 0;
+	h->n++;
+	return 0;
+}
+
+static void *half_main(void *arg)
+{
+	half *h = arg;
+	run *r = &h->r;
+	pim_csv_row *row;
+	int rc;
+
+	while ((rc = pim_csv_next(h->csv, &row)) == 1) {
+		if (row_blank(row)) {
+			emitf(r, row->line, 0, "blank-row", PIM_SEV_WARNING,
+			      "row with only empty fields skipped");
+			continue;
+		}
+		if ((rc = process_row(r, row, pim_csv_dialect(h->csv))))
+			break;
+	}
+	h->rc = rc < 0 ? rc : 0;
+	return NULL;
+}
+
+static void half_free(half *h)
+{
+	for (size_t i = 0; h->r.vals && i < h->r.n_slots; i++)
+		pim_buf_free(&h->r.vals[i]);
+	pim_free(h->r.vals);
+	pim_free(h->r.value);
+	pim_free(h->r.slot_field);
+	pim_buf_free(&h->r.tmp);
+	pim_buf_free(&h->r.tmp2);
+	pim_uniq_free(h->r.uniq);
+	pim_csv_close(h->csv);
+	pim_free(h->ents);
+	pim_buf_free(&h->arena);
+	pthread_mutex_destroy(&h->mu);
+	pthread_cond_destroy(&h->cv);
+	pim_free(h);
+}
+
+/* Starts the second half when the file can be split; *out NULL if not. */
+static int half_start(half **out, run *r, pim_csv *csv)
+{
+	half *h;
+	int rc;
+
+	*out = NULL;
+	/* one ordered stream of records (import), or an exact stop after
+	 * --max-errors, need a single reader */
+	if (r->rec || r->o->max_errors ||
+	    (getenv("PIM_THREADS") && !strcmp(getenv("PIM_THREADS"), "1")))
+		return 0;
+	h = pim_calloc(1, sizeof *h);
+	if (!h)
+		return PIM_ENOMEM;
+	pthread_mutex_init(&h->mu, NULL);
+	pthread_cond_init(&h->cv, NULL);
+	pim_buf_init(&h->arena, 0);
+	h->r = *r;
+	h->r.st = &h->st;
+	h->r.diag = half_diag;
+	h->r.dctx = h;
+	h->r.stop = 0;
+	h->real_diag = r->diag;
+	h->real_ctx = r->dctx;
+	h->file = r->file;
+	h->r.vals = pim_calloc(r->n_slots + 1, sizeof *h->r.vals);
+	h->r.value = pim_calloc(r->n_slots + 1, sizeof *h->r.value);
+	h->r.slot_field = pim_calloc(r->n_slots + 1, sizeof *h->r.slot_field);
+	pim_buf_init(&h->r.tmp, 0);
+	pim_buf_init(&h->r.tmp2, 0);
+	h->r.uniq = NULL;
+	if (!h->r.vals || !h->r.value || !h->r.slot_field ||
+	    pim_uniq_new(&h->r.uniq)) {
+		half_free(h);
+		return PIM_ENOMEM;
+	}
+	rc = pim_csv_split(csv, &h->csv, reader_diag, &h->r);
+	if (rc || !h->csv) {
+		half_free(h);
+		return rc;
+	}
+	h->r.csv = h->csv;
+	if (pthread_create(&h->tid, NULL, half_main, h) != 0) {
+		/* no thread: read it all here after all */
+		half_free(h);
+		return PIM_ENOMEM;
+	}
+	*out = h;
+	return 0;
+}
+
+/* Waits for the second half and folds it into the run. */
+static int half_finish(run *r, half *h)
+{
+	int rc;
+
+	pthread_mutex_lock(&h->mu);
+	h->first_done = 1;
+	pthread_cond_signal(&h->cv);
+	pthread_mutex_unlock(&h->mu);
+	pthread_join(h->tid, NULL);
+	if (!h->direct)
+		half_flush(h);
+	r->st->rows += h->st.rows;
+	r->st->invalid_rows += h->st.invalid_rows;
+	r->st->errors += h->st.errors;
+	r->st->warnings += h->st.warnings;
+	rc = h->rc ? h->rc : pim_uniq_merge(r->uniq, h->r.uniq);
+	half_free(h);
+	return rc;
+}
+
 static int run_file(run *r, const char *path)
 {
 	pim_dialect d = PIM_DIALECT_INIT;
 	pim_csv *csv = NULL;
 	pim_csv_row *row;
+	half *h = NULL;
 	char err[512];
 	int rc, first = 1, has_header = 1, planned = 0;
 	unsigned long rows_before = r->st->rows;
@@ -707,6 +920,10 @@ static int run_file(run *r, const char *path)
 			}
 			if (rc)
 				break;
+			/* the header is known: a big file's second half can
+			 * go to a thread now */
+			if ((rc = half_start(&h, r, csv)))
+				break;
 			if (has_header)
 				continue;
 		}
@@ -717,6 +934,11 @@ static int run_file(run *r, const char *path)
 		}
 		if ((rc = process_row(r, row, pim_csv_dialect(csv))))
 			break;
+	}
+	if (h) {
+		int hrc = half_finish(r, h);
+		if (!rc)
+			rc = hrc;
 	}
 	if (rc == 0 && first)
 		emitf(r, 1, 0, "empty-file", PIM_SEV_ERROR,

@@ -862,10 +862,43 @@ int pim_value_parse(pim_buf *out, pim_value_err *err, const pim_attr *a,
 	return rc;
 }
 
-int pim_value_number(double *out, const pim_attr *a, const char *canon)
+/* Reads canonical "[-]digits[.digits]" quickly; strtod for the rest. */
+static int canon_number(double *out, const char *s)
 {
+	static const double p10[] = { 1e0,  1e1,  1e2,  1e3,  1e4,  1e5, 1e6,
+				      1e7,  1e8,  1e9,  1e10, 1e11, 1e12, 1e13,
+				      1e14, 1e15, 1e16, 1e17, 1e18 };
+	unsigned long long m = 0;
+	int neg = *s == '-', digits = 0, frac = -1;
+	const char *p = s + neg;
 	char *end;
 
+	for (; *p; p++) {
+		if (*p >= '0' && *p <= '9') {
+			m = m * 10 + (unsigned long long)(*p - '0');
+			digits++;
+			if (frac >= 0)
+				frac++;
+		} else if (*p == '.' && frac < 0) {
+			frac = 0;
+		} else {
+			break;
+		}
+	}
+	if (digits == 0)
+		return 0;
+	if (digits > 18 || frac > 18) {
+		*out = strtod(s, &end);
+		return end != s;
+	}
+	*out = (double)m / p10[frac < 0 ? 0 : frac];
+	if (neg)
+		*out = -*out;
+	return 1;
+}
+
+int pim_value_number(double *out, const pim_attr *a, const char *canon)
+{
 	if (!canon || !*canon)
 		return 0;
 	if (a->type == PIM_TYPE_DATE) {
@@ -878,8 +911,7 @@ int pim_value_number(double *out, const pim_attr *a, const char *canon)
 	if (a->type != PIM_TYPE_INTEGER && a->type != PIM_TYPE_NUMBER &&
 	    a->type != PIM_TYPE_PRICE && a->type != PIM_TYPE_MEASURE)
 		return 0;
-	*out = strtod(canon, &end);
-	return end != canon;
+	return canon_number(out, canon);
 }
 
 int pim_check_eval(const pim_schema *s, const pim_check *ck, const char *l,

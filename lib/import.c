@@ -128,6 +128,7 @@ typedef struct imp {
 	const char *errs_name;   /* file of the collected errors */
 	int stopped;             /* the caller asked to stop */
 	size_t n_unique;         /* unique slots besides the key */
+	unsigned long own_errors; /* errors found here, not by validation */
 	hset keys;               /* key hashes seen */
 	hset uniq;               /* (slot, value) hash -> key hash */
 	int catalog_empty;       /* no product before this import */
@@ -172,7 +173,7 @@ static void own_diag(imp *im, const pim_record *r, const char *attr,
 	d.severity = PIM_SEV_ERROR;
 	d.message = msg;
 	d.value = value;
-	im->st->validate.errors++;
+	im->own_errors++;
 	imp_diag(&d, im);
 }
 
@@ -525,8 +526,9 @@ int pim_import(pim_import_stats *st, pim_catalog *cat,
 	if (im.catalog_empty && (rc = pim_cat_secondary_indexes(cat, 0)))
 		goto out;
 
-	vrc = pim_pipeline_run(&st->validate, cat->schema, paths, n,
-			       &o->validate, imp_diag, &im, on_record, &im);
+	vrc = pim_pipeline_relay(&st->validate, cat->schema, paths, n,
+				 &o->validate, imp_diag, &im, on_record, &im);
+	st->validate.errors += im.own_errors;
 	st->rows = st->validate.rows;
 	if (im.rc) {
 		rc = im.rc;

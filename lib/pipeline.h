@@ -43,4 +43,11 @@ int pim_pipeline_run(pim_validate_stats *st, const pim_schema *s,
 		     const pim_validate_options *o, pim_diag_fn diag,
 		     void *dctx, pim_record_fn rec, void *rctx);
 
+/* As pim_pipeline_run, with reading and checking in a second thread; diag
+ * and rec are called in the calling thread, in order. */
+int pim_pipeline_relay(pim_validate_stats *st, const pim_schema *s,
+		       const char *const *paths, size_t n,
+		       const pim_validate_options *o, pim_diag_fn diag,
+		       void *dctx, pim_record_fn rec, void *rctx);
+
 #endif

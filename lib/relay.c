@@ -1,0 +1,482 @@
+/*
+ * relay.c - runs the reading and checking half of the pipeline in its own
+ * thread and hands its diagnostics and records, in order, to the calling
+ * thread, which keeps the catalog (SQLite) to itself. Items travel in a
+ * bounded number of blocks, so memory does not grow with the file.
+ */
+#include <pthread.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "buf.h"
+#include "pipeline.h"
+
+#define BLOCK_SIZE (256u << 10)
+#define MAX_BLOCKS 12
+
+enum { IT_DIAG = 1, IT_HEADER, IT_RECORD };
+
+typedef struct block {
+	struct block *next;
+	size_t len, cap;
+	char *data;
+} block;
+
+typedef struct relay {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	block *head, *tail;    /* full blocks, oldest first */
+	block *spare;          /* empty blocks to reuse */
+	int nblocks;           /* blocks in existence */
+	int done;              /* the producer has finished */
+	int stop;              /* the consumer asked to stop */
+	int oom;
+	block *cur;            /* the producer's block being filled */
+	size_t last_file;
+	int header_sent;
+
+	/* producer arguments and results */
+	pim_validate_stats *st;
+	const pim_schema *s;
+	const char *const *paths;
+	size_t n;
+	const pim_validate_options *o;
+	int rc;
+} relay;
+
+/* ---- producer side ------------------------------------------------------ */
+
+static block *get_block(relay *q, size_t need)
+{
+	block *b = NULL;
+
+	pthread_mutex_lock(&q->mu);
+	while (!q->stop && need <= BLOCK_SIZE && !q->spare &&
+	       q->nblocks >= MAX_BLOCKS)
+		pthread_cond_wait(&q->cv, &q->mu);
+	if (need <= BLOCK_SIZE && q->spare) {
+		b = q->spare;
+		q->spare = b->next;
+	}
+	pthread_mutex_unlock(&q->mu);
+	if (b) {
+		b->len = 0;
+		b->next = NULL;
+		return b;
+	}
+	/* a new block; a row bigger than a block gets one of its own */
+	b = pim_calloc(1, sizeof *b);
+	if (!b)
+		return NULL;
+	b->cap = need > BLOCK_SIZE ? need : BLOCK_SIZE;
+	b->data = pim_malloc(b->cap);
+	if (!b->data) {
+		pim_free(b);
+		return NULL;
+	}
+	pthread_mutex_lock(&q->mu);
+	q->nblocks++;
+	pthread_mutex_unlock(&q->mu);
+	return b;
+}
+
+static void push_block(relay *q, block *b)
+{
+	pthread_mutex_lock(&q->mu);
+	b->next = NULL;
+	if (q->tail)
+		q->tail->next = b;
+	else
+		q->head = b;
+	q->tail = b;
+	pthread_cond_broadcast(&q->cv);
+	pthread_mutex_unlock(&q->mu);
+}
+
+/* Room for `size` bytes in the current block; NULL when out of memory. */
+static char *reserve(relay *q, size_t size)
+{
+	char *p;
+
+	if (q->cur && q->cur->len + size > q->cur->cap) {
+		push_block(q, q->cur);
+		q->cur = NULL;
+	}
+	if (!q->cur && !(q->cur = get_block(q, size))) {
+		q->oom = 1;
+		return NULL;
+	}
+	p = q->cur->data + q->cur->len;
+	q->cur->len += size;
+	return p;
+}
+
+static size_t str_size(const char *s)
+{
+	return s ? strlen(s) + 1 : 1;
+}
+
+static char *put_str(char *p, const char *s)
+{
+	/* a NULL string travels as a single 0x01 byte */
+	if (!s) {
+		*p++ = '\1';
+		*p++ = '\0';
+		return p;
+	}
+	*p++ = '\2';
+	size_t n = strlen(s) + 1;
+	memcpy(p, s, n);
+	return p + n;
+}
+
+typedef struct diag_item {
+	uint32_t type, size;
+	unsigned long line, col;
+	pim_severity sev;
+	const char *file, *code, *attribute, *key; /* static or long-lived */
+} diag_item;
+
+static int prod_diag(const pim_diag *d, void *ctx)
+{
+	relay *q = ctx;
+	size_t size = sizeof(diag_item) + str_size(d->column) + 1 +
+		      str_size(d->message) + 1 + str_size(d->value) + 1;
+	diag_item *it;
+	char *p;
+
+	size = (size + 7) & ~(size_t)7;
+	if (!(p = reserve(q, size)))
+		return 1;
+	it = (diag_item *)p;
+	it->type = IT_DIAG;
+	it->size = (uint32_t)size;
+	it->line = d->line;
+	it->col = d->col;
+	it->sev = d->severity;
+	it->file = d->file;
+	it->code = d->code;
+	it->attribute = d->attribute;
+	it->key = d->key;
+	p += sizeof *it;
+	p = put_str(p, d->column);
+	p = put_str(p, d->message);
+	put_str(p, d->value);
+	return q->stop;
+}
+
+typedef struct rec_item {
+	uint32_t type, size;
+	const char *file;
+	size_t file_index;
+	unsigned long line;
+	int errors;
+	pim_dialect dialect;
+	unsigned long records_hint;
+	unsigned long long bytes_done, bytes_total;
+	size_t n_slots, n_fields;
+} rec_item;
+
+typedef struct header_item {
+	uint32_t type, size;
+	size_t n;
+	int has_header;
+} header_item;
+
+static int prod_record(const pim_record *r, void *ctx)
+{
+	relay *q = ctx;
+	size_t size;
+	rec_item *it;
+	char *p;
+
+	if (!q->header_sent || r->file_index != q->last_file) {
+		header_item *h;
+		size = sizeof *h;
+		for (size_t i = 0; i < r->n_header; i++)
+			size += str_size(r->header[i]) + 1;
+		size = (size + 7) & ~(size_t)7;
+		if (!(p = reserve(q, size)))
+			return 1;
+		h = (header_item *)p;
+		h->type = IT_HEADER;
+		h->size = (uint32_t)size;
+		h->n = r->n_header;
+		h->has_header = r->has_header;
+		p += sizeof *h;
+		for (size_t i = 0; i < r->n_header; i++)
+			p = put_str(p, r->header[i]);
+		q->header_sent = 1;
+		q->last_file = r->file_index;
+	}
+	size = sizeof *it + r->n_slots;
+	for (size_t i = 0; i < r->n_slots; i++)
+		size += str_size(r->value[i]) + 1;
+	for (size_t i = 0; i < r->raw->n; i++)
+		size += sizeof(size_t) + r->raw->len[i] + 1;
+	size = (size + 7) & ~(size_t)7;
+	if (!(p = reserve(q, size)))
+		return 1;
+	it = (rec_item *)p;
+	it->type = IT_RECORD;
+	it->size = (uint32_t)size;
+	it->file = r->file;
+	it->file_index = r->file_index;
+	it->line = r->line;
+	it->errors = r->errors;
+	it->dialect = *r->dialect;
+	it->records_hint = r->records_hint;
+	it->bytes_done = r->bytes_done;
+	it->bytes_total = r->bytes_total;
+	it->n_slots = r->n_slots;
+	it->n_fields = r->raw->n;
+	p += sizeof *it;
+	memcpy(p, r->given, r->n_slots);
+	p += r->n_slots;
+	for (size_t i = 0; i < r->n_slots; i++)
+		p = put_str(p, r->value[i]);
+	for (size_t i = 0; i < r->raw->n; i++) {
+		/* fields may hold NUL bytes: length first */
+		memcpy(p, &r->raw->len[i], sizeof(size_t));
+		p += sizeof(size_t);
+		memcpy(p, r->raw->field[i], r->raw->len[i]);
+		p[r->raw->len[i]] = '\0';
+		p += r->raw->len[i] + 1;
+	}
+	return q->stop;
+}
+
+static void *producer(void *arg)
+{
+	relay *q = arg;
+
+	q->rc = pim_pipeline_run(q->st, q->s, q->paths, q->n, q->o, prod_diag,
+				 q, prod_record, q);
+	if (q->oom && !q->rc)
+		q->rc = PIM_ENOMEM;
+	if (q->cur && q->cur->len)
+		push_block(q, q->cur);
+	else if (q->cur) {
+		pim_free(q->cur->data);
+		pim_free(q->cur);
+	}
+	q->cur = NULL;
+	pthread_mutex_lock(&q->mu);
+	q->done = 1;
+	pthread_cond_broadcast(&q->cv);
+	pthread_mutex_unlock(&q->mu);
+	return NULL;
+}
+
+/* ---- consumer side ------------------------------------------------------ */
+
+static const char *get_str(const char **pp)
+{
+	const char *p = *pp;
+	if (*p == '\1') {
+		*pp = p + 2;
+		return NULL;
+	}
+	*pp = p + 1 + strlen(p + 1) + 1;
+	return p + 1;
+}
+
+typedef struct scratch {
+	const char **value;
+	pim_csv_row raw;
+	size_t cap_fields;
+	char **header;
+	size_t n_header;
+	int has_header;
+} scratch;
+
+static int consume(block *b, scratch *sc, const pim_slot *slots,
+		   pim_diag_fn diag, void *dctx, pim_record_fn rec, void *rctx)
+{
+	size_t off = 0;
+
+	while (off < b->len) {
+		const uint32_t *hdr = (const uint32_t *)(b->data + off);
+		const char *p;
+
+		if (hdr[0] == IT_DIAG) {
+			const diag_item *it = (const diag_item *)hdr;
+			pim_diag d;
+			memset(&d, 0, sizeof d);
+			d.line = it->line;
+			d.col = it->col;
+			d.severity = it->sev;
+			d.file = it->file;
+			d.code = it->code;
+			d.attribute = it->attribute;
+			d.key = it->key;
+			p = (const char *)(it + 1);
+			d.column = get_str(&p);
+			d.message = get_str(&p);
+			d.value = get_str(&p);
+			if (diag && diag(&d, dctx))
+				return 1;
+		} else if (hdr[0] == IT_HEADER) {
+			const header_item *it = (const header_item *)hdr;
+			for (size_t i = 0; i < sc->n_header; i++)
+				pim_free(sc->header[i]);
+			pim_free(sc->header);
+			sc->n_header = 0;
+			sc->header = pim_calloc(it->n + 1, sizeof *sc->header);
+			if (!sc->header)
+				return -1;
+			p = (const char *)(it + 1);
+			for (size_t i = 0; i < it->n; i++) {
+				const char *h = get_str(&p);
+				if (!(sc->header[i] = pim_strdup(h ? h : "")))
+					return -1;
+				sc->n_header++;
+			}
+			sc->has_header = it->has_header;
+		} else if (hdr[0] == IT_RECORD) {
+			const rec_item *it = (const rec_item *)hdr;
+			pim_record r;
+			if (it->n_fields > sc->cap_fields) {
+				size_t cap = it->n_fields + 16;
+				char **f = pim_realloc(sc->raw.field, cap * sizeof *f);
+				size_t *l;
+				if (!f)
+					return -1;
+				sc->raw.field = f;
+				l = pim_realloc(sc->raw.len, cap * sizeof *l);
+				if (!l)
+					return -1;
+				sc->raw.len = l;
+				sc->cap_fields = cap;
+			}
+			p = (const char *)(it + 1);
+			memset(&r, 0, sizeof r);
+			r.given = (const unsigned char *)p;
+			p += it->n_slots;
+			for (size_t i = 0; i < it->n_slots; i++)
+				sc->value[i] = get_str(&p);
+			for (size_t i = 0; i < it->n_fields; i++) {
+				size_t len;
+				memcpy(&len, p, sizeof len);
+				p += sizeof len;
+				sc->raw.field[i] = (char *)p;
+				sc->raw.len[i] = len;
+				p += len + 1;
+			}
+			sc->raw.n = it->n_fields;
+			sc->raw.line = it->line;
+			r.file = it->file;
+			r.file_index = it->file_index;
+			r.line = it->line;
+			r.n_slots = it->n_slots;
+			r.slots = slots;
+			r.value = sc->value;
+			r.errors = it->errors;
+			r.raw = &sc->raw;
+			r.header = (const char *const *)sc->header;
+			r.n_header = sc->n_header;
+			r.has_header = sc->has_header;
+			r.dialect = &it->dialect;
+			r.bytes_done = it->bytes_done;
+			r.bytes_total = it->bytes_total;
+			r.records_hint = it->records_hint;
+			if (rec(&r, rctx))
+				return 1;
+		} else {
+			return -1;
+		}
+		off += hdr[1];
+	}
+	return 0;
+}
+
+int pim_pipeline_relay(pim_validate_stats *st, const pim_schema *s,
+		       const char *const *paths, size_t n,
+		       const pim_validate_options *o, pim_diag_fn diag,
+		       void *dctx, pim_record_fn rec, void *rctx)
+{
+	relay q;
+	scratch sc;
+	pim_slot *slots = NULL;
+	size_t n_slots = 0;
+	pthread_t tid;
+	int rc = 0, stopped = 0;
+
+	memset(&q, 0, sizeof q);
+	memset(&sc, 0, sizeof sc);
+	if ((rc = pim_slots_build(&slots, &n_slots, s)))
+		return rc;
+	sc.value = pim_calloc(n_slots + 1, sizeof *sc.value);
+	if (!sc.value) {
+		pim_free(slots);
+		return PIM_ENOMEM;
+	}
+	pthread_mutex_init(&q.mu, NULL);
+	pthread_cond_init(&q.cv, NULL);
+	q.st = st;
+	q.s = s;
+	q.paths = paths;
+	q.n = n;
+	q.o = o;
+	if (pthread_create(&tid, NULL, producer, &q) != 0) {
+		/* no thread: do it all here */
+		pthread_mutex_destroy(&q.mu);
+		pthread_cond_destroy(&q.cv);
+		pim_free(sc.value);
+		pim_free(slots);
+		return pim_pipeline_run(st, s, paths, n, o, diag, dctx, rec,
+					rctx);
+	}
+	for (;;) {
+		block *b;
+		int crc;
+		pthread_mutex_lock(&q.mu);
+		while (!q.head && !q.done)
+			pthread_cond_wait(&q.cv, &q.mu);
+		b = q.head;
+		if (b) {
+			q.head = b->next;
+			if (!q.head)
+				q.tail = NULL;
+		}
+		pthread_mutex_unlock(&q.mu);
+		if (!b)
+			break; /* done and drained */
+		crc = stopped ? 0 : consume(b, &sc, slots, diag, dctx, rec, rctx);
+		if (crc) {
+			stopped = 1;
+			if (crc < 0)
+				rc = PIM_ENOMEM;
+		}
+		pthread_mutex_lock(&q.mu);
+		if (stopped)
+			q.stop = 1;
+		if (b->cap == BLOCK_SIZE) {
+			b->next = q.spare;
+			q.spare = b;
+		} else {
+			pim_free(b->data);
+			pim_free(b);
+			q.nblocks--;
+		}
+		pthread_cond_broadcast(&q.cv);
+		pthread_mutex_unlock(&q.mu);
+	}
+	pthread_join(tid, NULL);
+	while (q.spare) {
+		block *b = q.spare;
+		q.spare = b->next;
+		pim_free(b->data);
+		pim_free(b);
+	}
+	for (size_t i = 0; i < sc.n_header; i++)
+		pim_free(sc.header[i]);
+	pim_free(sc.header);
+	pim_free(sc.raw.field);
+	pim_free(sc.raw.len);
+	pim_free(sc.value);
+	pim_free(slots);
+	pthread_mutex_destroy(&q.mu);
+	pthread_cond_destroy(&q.cv);
+	return rc ? rc : q.rc;
+}

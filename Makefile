@@ -47,7 +47,7 @@ UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 MAN_PAGES = $(sort $(wildcard man/*.[1-9]))
 
 .PHONY: all deps check test unit cli-test header-test man-lint demo install \
-        install-test symbols-test truth-test \
+        install-test symbols-test truth-test crash-test concurrency-test \
         uninstall clean bench fuzz sanitize valgrind-cli
 
 all: $(BUILD)/$(SOLIB) $(BUILD)/libpim.a $(BUILD)/pim $(BUILD)/libpim.pc
@@ -156,7 +156,13 @@ install-test: all
 	@test ! -e $(BUILD)/stage/usr/bin/pim
 	@echo "install test: installed, linked with pkg-config, uninstalled"
 
-test: all header-test install-test symbols-test man-lint unit cli-test truth-test
+crash-test: $(BUILD)/pim
+	PIM=$(abspath $(BUILD)/pim) tests/crash/run
+
+concurrency-test: $(BUILD)/pim
+	PIM=$(abspath $(BUILD)/pim) tests/concurrency/run
+
+test: all header-test install-test symbols-test man-lint unit cli-test truth-test crash-test concurrency-test
 
 check: deps
 	$(MAKE) test

@@ -9,10 +9,10 @@ For every CSV file, runs side by side and interleaved, N times each (default
   reference  python3 -c 'for row in csv.reader(f): pass'
   pim        pim validate --schema FILE -m MAPPING -q CSV
 Every run goes through RUNNER (bench/runner.c), which forks the program and
-reports its wall time and its own peak RSS (ru_maxrss from wait4; see
-runner.c for why this is not done from Python). Wall time is the best of the
-N runs; peak RSS the largest over the runs. pim may exit 0 or 1 (the files
-hold injected defects); anything else aborts the benchmark.
+reports its wall time, its own peak RSS (ru_maxrss from wait4; see runner.c
+for why this is not done from Python) and its CPU time. Wall time is the
+best of the N runs; peak RSS the largest over the runs. pim may exit 0 or 1
+(the files hold injected defects); anything else aborts the benchmark.
 
 Prints a table, the pim/python ratios and the verdicts against the targets,
 and writes the same text to --results.
@@ -41,16 +41,23 @@ class BenchError(Exception):
 
 def run(runner, argv, ok_codes, label):
     """Run argv under the runner; return (seconds, peak KiB, exit code)."""
+    secs, kib, code, _cpu = run_cpu(runner, argv, ok_codes, label)
+    return secs, kib, code
+
+
+def run_cpu(runner, argv, ok_codes, label, env=None):
+    """Like run(), and the CPU seconds (user + system) as a fourth item."""
     with tempfile.TemporaryFile() as err:
         p = subprocess.run([runner] + argv, stdin=subprocess.DEVNULL,
-                           stdout=subprocess.PIPE, stderr=err)
+                           stdout=subprocess.PIPE, stderr=err, env=env)
         fields = p.stdout.decode(errors="replace").split()
-        if p.returncode != 0 or len(fields) != 3:
+        if p.returncode != 0 or len(fields) != 5:
             err.seek(0)
             raise BenchError("runner failed (%d) on %s: %s" % (
                 p.returncode, " ".join(argv),
                 err.read().decode("utf-8", "replace").strip()))
         code, secs, kib = int(fields[0]), float(fields[1]), int(fields[2])
+        cpu = float(fields[3]) + float(fields[4])
         if code not in ok_codes:
             err.seek(0)
             msg = err.read().decode("utf-8", "replace").strip().splitlines()[-5:]
@@ -58,7 +65,7 @@ def run(runner, argv, ok_codes, label):
                 else ("exited %d" % code)
             raise BenchError("%s %s: %s\n  %s" % (label, how, " ".join(argv),
                                                   "\n  ".join(msg)))
-    return secs, kib, code
+    return secs, kib, code, cpu
 
 
 def count_rows(path):

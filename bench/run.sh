@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 #
-# run.sh - benchmark `pim validate` on large standard-layout price lists.
+# run.sh - benchmark `pim validate` and `pim import` on large standard-layout
+# price lists.
 #
 # usage: bench/run.sh [PIM]        (PIM defaults to build/pim)
 #
@@ -13,15 +14,30 @@
 #   pim        pim validate --schema examples/schema.yaml
 #                  -m examples/mappings/standard-pricelist.yaml -q FILE
 # and prints wall times, rows/s, the pim/python ratio (target < 0.5) and
-# peak RSS (target < 64 MiB, the same at 100k and 1M rows). The results are
-# also written to bench/out/results.txt.
+# peak RSS (target < 64 MiB, the same at 100k and 1M rows).
+#
+# Then, for each file, interleaved, best of BENCH_IMPORT_RUNS (see
+# bench/measure_import.py):
+#   reference  sqlite3 CAT -cmd '.mode csv' '.import FILE t', CAT a fresh
+#              catalog made by pim init (a WAL-mode catalog file, as pim's)
+#   import     pim --db CAT import -q -m examples/mappings/standard-pricelist.yaml
+#                  FILE, CAT a fresh catalog (target: import/sqlite3 <= 1.0)
+#   re-import  the same again into the loaded catalog (target <= 0.5)
+# with peak RSS (target < 64 MiB) and checks of the counts (products = rows -
+# rejected; the re-import created 0 and updated 0). The catalogs are made in
+# a temporary directory under bench/out/ and removed at the end.
+#
+# Both reports are written to bench/out/results.txt.
 #
 # Timing goes through bench/runner.c (compiled into bench/out/ with $CC), so
 # that peak RSS is the program's own and not its parent's.
 #
-# Environment: BENCH_SIZES (default "100000 1000000"), BENCH_RUNS (default 3).
+# Environment: BENCH_SIZES (default "100000 1000000"), BENCH_RUNS (default 3),
+# BENCH_IMPORT_RUNS (default BENCH_RUNS), BENCH_IMPORT (default 1; 0 skips the
+# import benchmark), SQLITE3 (default sqlite3).
 # Exit status: 0 when the benchmark ran (whether or not targets were met),
-# 2 on a usage error, 3 when generation or a measured program failed.
+# 2 on a usage error, 3 when generation or a measured program failed, or a
+# correctness check of the import benchmark failed.
 
 set -eu -o pipefail
 
@@ -37,6 +53,9 @@ SCHEMA=$ROOT/examples/schema.yaml
 MAPPING=$ROOT/examples/mappings/standard-pricelist.yaml
 SIZES=${BENCH_SIZES:-100000 1000000}
 RUNS=${BENCH_RUNS:-3}
+IMPORT_RUNS=${BENCH_IMPORT_RUNS:-$RUNS}
+IMPORT=${BENCH_IMPORT:-1}
+SQLITE3=${SQLITE3:-sqlite3}
 
 die() {
 	echo "bench/run.sh: $*" >&2
@@ -47,10 +66,18 @@ die() {
 [ -x "$PIM" ] || die "$PIM: not an executable (run make first)"
 command -v python3 >/dev/null || die "python3 is required"
 for f in "$GEN" "$SCHEMA" "$MAPPING" "$ROOT/bench/measure.py" \
-	"$ROOT/bench/runner.c"; do
+	"$ROOT/bench/measure_import.py" "$ROOT/bench/runner.c"; do
 	[ -f "$f" ] || die "$f: missing"
 done
 case $RUNS in '' | *[!0-9]* | 0) die "BENCH_RUNS must be a positive number" ;; esac
+case $IMPORT_RUNS in '' | *[!0-9]* | 0)
+	die "BENCH_IMPORT_RUNS must be a positive number" ;;
+esac
+case $IMPORT in 0 | 1) ;; *) die "BENCH_IMPORT must be 0 or 1" ;; esac
+if [ "$IMPORT" = 1 ]; then
+	command -v "$SQLITE3" >/dev/null ||
+		die "$SQLITE3 is required for the import benchmark (make deps; or BENCH_IMPORT=0)"
+fi
 
 mkdir -p "$OUT"
 files=()
@@ -79,7 +106,13 @@ if [ ! -x "$RUNNER" ] || [ "$ROOT/bench/runner.c" -nt "$RUNNER" ]; then
 		die "cannot compile bench/runner.c" 3
 fi
 
-exec python3 "$ROOT/bench/measure.py" --pim "$PIM" --runner "$RUNNER" \
+python3 "$ROOT/bench/measure.py" --pim "$PIM" --runner "$RUNNER" \
 	--schema "$SCHEMA" \
 	--mapping "$MAPPING" --runs "$RUNS" --results "$OUT/results.txt" \
+	"${files[@]}"
+
+[ "$IMPORT" = 1 ] || exit 0
+exec python3 "$ROOT/bench/measure_import.py" --pim "$PIM" --runner "$RUNNER" \
+	--sqlite3 "$SQLITE3" --schema "$SCHEMA" --mapping "$MAPPING" \
+	--runs "$IMPORT_RUNS" --workdir "$OUT" --results "$OUT/results.txt" \
 	"${files[@]}"

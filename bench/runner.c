@@ -4,9 +4,11 @@
  * usage: runner COMMAND [ARG...]
  *
  * Runs COMMAND with stdin and stdout on /dev/null (stderr is inherited) and
- * prints one line on stdout: "EXIT SECONDS MAXRSS_KIB", where EXIT is the exit
- * status (or 128 + signal number), SECONDS the wall time from fork to exit
- * and MAXRSS_KIB the child's own peak resident set size from wait4().
+ * prints one line on stdout: "EXIT SECONDS MAXRSS_KIB USER_S SYS_S", where
+ * EXIT is the exit status (or 128 + signal number), SECONDS the wall time
+ * from fork to exit, MAXRSS_KIB the child's own peak resident set size and
+ * USER_S and SYS_S the CPU time it used (all threads), both from wait4().
+ * The CPU times help to read the wall times on a machine that is busy.
  *
  * Why a C program: on Linux a child's ru_maxrss starts from the high-water
  * mark of the address space it was forked from, so measuring from a Python
@@ -63,8 +65,10 @@ int main(int argc, char **argv)
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	code = WIFEXITED(status) ? WEXITSTATUS(status)
 	     : WIFSIGNALED(status) ? 128 + WTERMSIG(status) : 255;
-	printf("%d %.6f %ld\n", code,
+	printf("%d %.6f %ld %.6f %.6f\n", code,
 	       (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9,
-	       (long)ru.ru_maxrss);
+	       (long)ru.ru_maxrss,
+	       ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6,
+	       ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6);
 	return 0;
 }

@@ -210,6 +210,7 @@ static int undo_values(pim_catalog *cat, long long batch, long long ub,
 {
 	sqlite3_stmt *st = NULL;
 	char src[64], now[32];
+	long long gone = 0;
 	int rc;
 
 	snprintf(src, sizeof src, "undo %lld", batch);
@@ -241,22 +242,26 @@ static int undo_values(pim_catalog *cat, long long batch, long long ub,
 			}
 			continue;
 		}
-		snprintf(sql, sizeof sql, "SELECT %s FROM product WHERE _id = ?1",
-			 cat->col[slot]);
+		/* the key too: a removed product's id may be reused */
+		snprintf(sql, sizeof sql,
+			 "SELECT %s FROM product WHERE _id = ?1 AND %s = ?2",
+			 cat->col[slot], cat->col[cat->key_slot]);
 		crc = sqlite3_prepare_v2(cat->db, sql, -1, &cur, NULL);
 		if (crc != SQLITE_OK) {
 			sqlite3_finalize(st);
 			return pim_cat_sqlerr(cat, crc, "reading a product");
 		}
 		sqlite3_bind_int64(cur, 1, pid);
+		sqlite3_bind_text(cur, 2, sku, -1, SQLITE_STATIC);
 		crc = sqlite3_step(cur);
 		if (crc != SQLITE_ROW) {
 			sqlite3_finalize(cur);
-			if (!write) {
+			if (!write && pid != gone) {
 				snprintf(msg, sizeof msg,
 					 "%s no longer exists", sku);
 				conflict(diag, ctx, sku, attr, msg, conflicts);
 			}
+			gone = pid; /* one conflict per product */
 			continue;
 		}
 		now_v = TXT(cur, 0);

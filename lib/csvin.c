@@ -55,6 +55,7 @@ struct pim_csv {
 	unsigned long row_line;
 	int row_ready;
 	int too_many;
+	int skip_quote;     /* skipping a record: 1 outside its quotes, 2 in */
 
 	pim_buf data;       /* field bytes of the row being built */
 	size_t *offs;
@@ -166,51 +167,61 @@ static void utf8_bad(scan *s)
 	s->need = 0;
 }
 
+/* A continuation byte of the pending sequence; 0 when c is not one (the
+ * sequence is then bad and c must be looked at again). */
+static int utf8_cont(scan *s, unsigned char c)
+{
+	if ((c & 0xC0) != 0x80) {
+		utf8_bad(s);
+		return 0;
+	}
+	s->pend[s->npend++] = c;
+	if (s->npend == s->need + 1) {
+		size_t k = s->need;
+		unsigned long cp = s->pend[0] & (k == 1   ? 0x1F
+						 : k == 2 ? 0x0F
+							  : 0x07);
+		for (size_t j = 1; j <= k; j++)
+			cp = (cp << 6) | (s->pend[j] & 0x3F);
+		if ((k == 2 && cp < 0x800) || (k == 3 && cp < 0x10000) ||
+		    cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+			utf8_bad(s);
+		s->need = 0;
+		s->npend = 0;
+	}
+	return 1;
+}
+
+/* The start of a multi-byte UTF-8 sequence (or a byte that cannot be). */
+static void utf8_start(scan *s, unsigned char c, unsigned long long off,
+		       unsigned long line)
+{
+	if (c == 0x81 || c == 0x8D || c == 0x8F || c == 0x90 || c == 0x9D)
+		s->c1_undefined = 1;
+	s->pend_off = off;
+	s->pend_line = line;
+	s->pend[0] = c;
+	s->npend = 1;
+	if (c >= 0xC2 && c <= 0xDF)
+		s->need = 1;
+	else if (c >= 0xE0 && c <= 0xEF)
+		s->need = 2;
+	else if (c >= 0xF0 && c <= 0xF4)
+		s->need = 3;
+	else
+		utf8_bad(s);
+}
+
 static void scan_bytes(scan *s, const unsigned char *p, size_t n, char quote)
 {
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = p[i];
 
 		/* UTF-8 validity, across chunk borders */
-		if (s->need) {
-			if ((c & 0xC0) != 0x80) {
-				utf8_bad(s);
-			} else {
-				s->pend[s->npend++] = c;
-				if (s->npend == s->need + 1) {
-					unsigned long cp;
-					unsigned char b0 = s->pend[0];
-					size_t k = s->need;
-					cp = b0 & (k == 1 ? 0x1F : k == 2 ? 0x0F : 0x07);
-					for (size_t j = 1; j <= k; j++)
-						cp = (cp << 6) | (s->pend[j] & 0x3F);
-					if ((k == 2 && cp < 0x800) ||
-					    (k == 3 && cp < 0x10000) || cp > 0x10FFFF ||
-					    (cp >= 0xD800 && cp <= 0xDFFF))
-						utf8_bad(s);
-					s->need = 0;
-					s->npend = 0;
-				}
-				goto structure;
-			}
-		}
-		if (c >= 0x80) {
-			if (c == 0x81 || c == 0x8D || c == 0x8F || c == 0x90 ||
-			    c == 0x9D)
-				s->c1_undefined = 1;
-			s->pend_off = s->offset + i;
-			s->pend_line = s->line;
-			s->pend[0] = c;
-			s->npend = 1;
-			if (c >= 0xC2 && c <= 0xDF)
-				s->need = 1;
-			else if (c >= 0xE0 && c <= 0xEF)
-				s->need = 2;
-			else if (c >= 0xF0 && c <= 0xF4)
-				s->need = 3;
-			else
-				utf8_bad(s);
-		}
+		if (s->need && utf8_cont(s, c))
+			goto structure;
+		if (c >= 0x80)
+			utf8_start(s, c, s->offset + i, s->line);
 	structure:
 		if (c == 0 && s->nul++ == 0)
 			s->nul_line = s->line;
@@ -377,12 +388,14 @@ scan_block_body(scan *s, fast_state *fs, const unsigned char *b, char quote,
 	{
 		uint64_t before = (sep << 1) | fs->prev_sep;
 		uint64_t after = sep >> 1; /* bit 63: next block */
-		uint64_t odd = q & ~before & ~after;
+		uint64_t odd_open = q & inq & ~before;
+		uint64_t odd = q & ~inq & ~after;
 		if (fs->q63_pending && !(sep & 1))
 			s->odd_quotes++;
 		fs->q63_pending = (int)((odd >> 63) & 1);
 		s->odd_quotes += (unsigned long)__builtin_popcountll(
 			odd & ~(1ULL << 63));
+		s->odd_quotes += (unsigned long)__builtin_popcountll(odd_open);
 		fs->prev_sep = sep >> 63;
 	}
 	for (int k = 0; k < 4; k++)
@@ -463,45 +476,13 @@ static void utf8_scan(scan *s, const unsigned char *p, size_t n,
 		{
 			unsigned char c = p[i];
 			if (s->need) {
-				if ((c & 0xC0) != 0x80) {
-					utf8_bad(s);
-					continue; /* look at c again as a start */
-				}
-				s->pend[s->npend++] = c;
-				if (s->npend == s->need + 1) {
-					unsigned long cp;
-					size_t k = s->need;
-					cp = s->pend[0] & (k == 1 ? 0x1F
-							   : k == 2 ? 0x0F
-								    : 0x07);
-					for (size_t j = 1; j <= k; j++)
-						cp = (cp << 6) | (s->pend[j] & 0x3F);
-					if ((k == 2 && cp < 0x800) ||
-					    (k == 3 && cp < 0x10000) ||
-					    cp > 0x10FFFF ||
-					    (cp >= 0xD800 && cp <= 0xDFFF))
-						utf8_bad(s);
-					s->need = 0;
-					s->npend = 0;
-				}
-				i++;
+				if (utf8_cont(s, c))
+					i++;
+				/* else: look at c again as a start */
 				continue;
 			}
-			if (c == 0x81 || c == 0x8D || c == 0x8F || c == 0x90 ||
-			    c == 0x9D)
-				s->c1_undefined = 1;
-			s->pend_off = s->offset + i;
-			s->pend_line = 0; /* found below when needed */
-			s->pend[0] = c;
-			s->npend = 1;
-			if (c >= 0xC2 && c <= 0xDF)
-				s->need = 1;
-			else if (c >= 0xE0 && c <= 0xEF)
-				s->need = 2;
-			else if (c >= 0xF0 && c <= 0xF4)
-				s->need = 3;
-			else
-				utf8_bad(s);
+			/* the line is found below, only when needed */
+			utf8_start(s, c, s->offset + i, 0);
 			i++;
 		}
 	}
@@ -972,6 +953,16 @@ static int feed_line(pim_csv *c, const char *s, size_t n, int complete)
 {
 	size_t used;
 
+	if (c->skip_quote) {
+		for (size_t i = 0; i < n; i++)
+			if (s[i] == c->d.quote)
+				c->skip_quote = c->skip_quote == 2 ? 1 : 2;
+		if (c->skip_quote == 1)
+			c->skip_quote = 0;
+		if (complete)
+			c->line++;
+		return 0;
+	}
 	if (!c->in_row) {
 		if (line_is_blank(s, n)) {
 			if (complete)
@@ -989,6 +980,8 @@ static int feed_line(pim_csv *c, const char *s, size_t n, int complete)
 	used = csv_parse(&c->p, s, n, on_field, on_row, c);
 	if (used < n || c->too_many == 2) {
 		char msg[160];
+		int in_quote = c->p.quoted && (c->p.pstate == 2 ||
+					       c->p.pstate == 3);
 		if (csv_error(&c->p) == CSV_ENOMEM && c->too_many != 2) {
 			snprintf(msg, sizeof msg,
 				 "field %zu is larger than the limit of %zu "
@@ -1005,6 +998,14 @@ static int feed_line(pim_csv *c, const char *s, size_t n, int complete)
 		}
 		if (restart_parser(c))
 			return PIM_ENOMEM;
+		if (in_quote) {
+			c->skip_quote = 2;
+			for (size_t i = used + 1; i < n; i++)
+				if (s[i] == c->d.quote)
+					c->skip_quote = c->skip_quote == 2 ? 1 : 2;
+			if (c->skip_quote == 1)
+				c->skip_quote = 0;
+		}
 	}
 	if (complete)
 		c->line++;
@@ -1205,6 +1206,15 @@ static int next_row(pim_csv *c, pim_csv_row **row)
 				/* end of input: the last line, then fini */
 				if (c->finished)
 					return 0;
+				if (c->carry_overflow) {
+					report(c, c->line, 0, "row-too-large",
+					       PIM_SEV_ERROR,
+					       "line too long; skipped");
+					c->carry_overflow = 0;
+					pim_buf_clear(&c->carry);
+					c->finished = 1;
+					return 0;
+				}
 				if (c->carry.len) {
 					if ((rc = feed_line(c, c->carry.data,
 							    c->carry.len, 0)))
@@ -1276,7 +1286,17 @@ static int next_row(pim_csv *c, pim_csv_row **row)
 					return PIM_ENOMEM;
 				continue;
 			}
-			if (pim_buf_add(&c->carry, s, n))
+			rc = pim_buf_add(&c->carry, s, n);
+			if (rc == PIM_ELIMIT) {
+				report(c, c->line, 0, "row-too-large",
+				       PIM_SEV_ERROR, "line too long; skipped");
+				pim_buf_clear(&c->carry);
+				c->line++;
+				if (restart_parser(c))
+					return PIM_ENOMEM;
+				continue;
+			}
+			if (rc)
 				return PIM_ENOMEM;
 			rc = feed_line(c, c->carry.data, c->carry.len, 1);
 			pim_buf_clear(&c->carry);

@@ -1376,23 +1376,14 @@ int pim_schema_load_buffer(pim_schema **out, const char *name,
 int pim_schema_load_file(pim_schema **out, const char *path,
 			 pim_diag_fn diag, void *ctx)
 {
-	char *data = NULL, err[512];
+	char *data = NULL;
 	size_t len;
 	int rc;
 
 	*out = NULL;
-	rc = yml_read_file(&data, &len, path, SCHEMA_MAX_BYTES, err, sizeof err);
-	if (rc) {
-		if (diag) {
-			pim_diag d;
-			memset(&d, 0, sizeof d);
-			d.file = path;
-			d.code = "io";
-			d.message = err;
-			diag(&d, ctx);
-		}
-		return rc == PIM_ENOTFOUND || rc == PIM_ELIMIT ? PIM_EIO : rc;
-	}
+	rc = yml_read_file_diag(&data, &len, path, SCHEMA_MAX_BYTES, diag, ctx);
+	if (rc)
+		return rc;
 	rc = pim_schema_load_buffer(out, path, data, len, diag, ctx);
 	pim_free(data);
 	return rc;

@@ -236,7 +236,8 @@ int pim_uniq_finish(pim_uniq *u, int (*fn)(const pim_uniq_hit *h, void *ctx),
 	}
 	if (rc == 0) {
 		/* one order for all partitions: by file and line */
-		qsort(hs.v, hs.n, sizeof *hs.v, cmp_hit);
+		if (hs.n)
+			qsort(hs.v, hs.n, sizeof *hs.v, cmp_hit);
 		for (size_t i = 0; i < hs.n; i++)
 			if (fn(&hs.v[i], ctx))
 				break;

@@ -327,10 +327,15 @@ static int plan_columns(run *r, const pim_csv_row *row, int has_header)
 		} else {
 			p->slot = header_slot(r, h);
 			if (p->slot < 0 && row->len[j] > 0)
-				emitf(r, row->line, j + 1, "unknown-column",
-				      PIM_SEV_WARNING,
-				      "column '%s' is not an attribute; ignored",
-				      h);
+			{
+				char msg[512];
+				snprintf(msg, sizeof msg,
+					 "column '%s' is not an attribute; ignored",
+					 h);
+				emit(r, row->line, j + 1, h, NULL,
+				     "unknown-column", PIM_SEV_WARNING, msg,
+				     NULL, 0);
+			}
 		}
 		if (p->slot >= 0 && r->s->key >= 0 &&
 		    r->slots[p->slot].attr == (size_t)r->s->key)
@@ -582,7 +587,8 @@ static int process_row(run *r, const pim_csv_row *row,
 		if (ok == 0) {
 			char msg[400];
 			long f = r->slot_field[ls] >= 0 ? r->slot_field[ls]
-							: r->slot_field[rs];
+				 : rs >= 0		 ? r->slot_field[rs]
+							 : -1;
 			snprintf(msg, sizeof msg, "check '%s' fails%s%s: %s %s %s",
 				 ck->text, ck->message ? ": " : "",
 				 ck->message ? ck->message : "", r->value[ls],
@@ -832,7 +838,7 @@ static int half_finish(run *r, half *h)
 	pthread_cond_signal(&h->cv);
 	pthread_mutex_unlock(&h->mu);
 	pthread_join(h->tid, NULL);
-	if (!h->direct)
+	if (!h->direct && !r->stop)
 		half_flush(h);
 	r->st->rows += h->st.rows;
 	r->st->invalid_rows += h->st.invalid_rows;

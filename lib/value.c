@@ -7,6 +7,7 @@
 #include "value.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -621,6 +622,36 @@ static int currency_allowed(const pim_attr *a, const char *cur)
 	return 0;
 }
 
+/* One match block per thread, freed when the thread ends. */
+static pthread_key_t md_key;
+static pthread_once_t md_once = PTHREAD_ONCE_INIT;
+
+static void md_free(void *p)
+{
+	pcre2_match_data_free(p);
+}
+
+static void md_init(void)
+{
+	pthread_key_create(&md_key, md_free);
+}
+
+static pcre2_match_data *thread_match_data(void)
+{
+	pcre2_match_data *md;
+
+	pthread_once(&md_once, md_init);
+	md = pthread_getspecific(md_key);
+	if (!md) {
+		md = pcre2_match_data_create(8, NULL);
+		if (md && pthread_setspecific(md_key, md) != 0) {
+			pcre2_match_data_free(md);
+			md = NULL;
+		}
+	}
+	return md;
+}
+
 int pim_value_parse(pim_buf *out, pim_value_err *err, const pim_attr *a,
 		    const char *in, size_t len, const pim_parse_opts *o)
 {
@@ -843,9 +874,9 @@ int pim_value_parse(pim_buf *out, pim_value_err *err, const pim_attr *a,
 	if (rc == 0 && a->re) {
 		/* one match block per thread; only match or not matters, so
 		 * a small ovector is enough (pcre2_match then returns 0) */
-		static __thread pcre2_match_data *md;
+		pcre2_match_data *md = thread_match_data();
 		int m;
-		if (!md && !(md = pcre2_match_data_create(8, NULL)))
+		if (!md)
 			return PIM_ENOMEM;
 		m = pcre2_match(a->re, (PCRE2_SPTR)out->data, out->len, 0, 0, md,
 				NULL);

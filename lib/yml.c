@@ -283,6 +283,25 @@ int yml_read_file(char **out, size_t *len, const char *path, size_t max,
 	return *out ? 0 : PIM_ENOMEM;
 }
 
+int yml_read_file_diag(char **out, size_t *len, const char *path, size_t max,
+		       pim_diag_fn diag, void *ctx)
+{
+	char err[512];
+	int rc = yml_read_file(out, len, path, max, err, sizeof err);
+
+	if (!rc)
+		return 0;
+	if (diag) {
+		pim_diag d;
+		memset(&d, 0, sizeof d);
+		d.file = path;
+		d.code = "io";
+		d.message = err;
+		diag(&d, ctx);
+	}
+	return rc == PIM_ENOMEM ? rc : PIM_EIO;
+}
+
 yml_node *yml_get(const yml_node *map, const char *key)
 {
 	if (!map || map->kind != YML_MAP)

@@ -44,6 +44,11 @@ void yml_free(yml_doc *doc);
 int yml_read_file(char **out, size_t *len, const char *path, size_t max,
 		  char *err, size_t errlen);
 
+/* yml_read_file for the loaders: a failure goes to diag (code "io") and
+ * comes back as PIM_EIO (or PIM_ENOMEM). */
+int yml_read_file_diag(char **out, size_t *len, const char *path, size_t max,
+		       pim_diag_fn diag, void *ctx);
+
 /* Map lookup: the value for key `key`, or NULL. */
 yml_node *yml_get(const yml_node *map, const char *key);
 

@@ -220,6 +220,7 @@ int cmd_validate(pim_cli *cli, int argc, char **argv)
 		}
 		o.vo.mapping = mapping;
 	}
+	o.vo.catalog = cat; /* NULL with --schema */
 	if (o.format == FMT_CSV)
 		puts("file,line,field,column,attribute,code,severity,message,"
 		     "value");
@@ -247,9 +248,9 @@ int cmd_validate(pim_cli *cli, int argc, char **argv)
 		fputc('\n', stderr);
 		if (st.stopped)
 			fprintf(stderr,
-				"pim: stopped after %lu errors (--max-errors); "
+				"pim: stopped after %lu error%s (--max-errors); "
 				"there may be more\n",
-				st.errors);
+				st.errors, st.errors == 1 ? "" : "s");
 	}
 	code = rc == PIM_EIO ? EXIT_RUNTIME : rc == PIM_EDATA ? EXIT_DATA
 							     : EXIT_OK;

@@ -107,6 +107,11 @@ int pim_cat_value_owner(pim_cat_writer *w, size_t slot, const char *value,
  * instead of row by row. Inside the caller's transaction. */
 int pim_cat_secondary_indexes(pim_catalog *cat, int create);
 
+/* Another product than `key` holding `value` in `slot`: 1 and its key
+ * in sku, or 0. */
+int pim_cat_value_other(pim_cat_writer *w, size_t slot, const char *value,
+			const char *key, char *sku, size_t len);
+
 /* Current UTC time as ISO 8601 with seconds, into buf (>= 21 bytes). */
 void pim_cat_now(char *buf, size_t len);
 

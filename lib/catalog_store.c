@@ -353,3 +353,36 @@ int pim_cat_value_owner(pim_cat_writer *w, size_t slot, const char *value,
 	return rc == SQLITE_DONE ? 0
 				 : pim_cat_sqlerr(cat, rc, "checking uniqueness");
 }
+
+int pim_cat_value_other(pim_cat_writer *w, size_t slot, const char *value,
+			const char *key, char *sku, size_t len)
+{
+	pim_catalog *cat = w->cat;
+	sqlite3_stmt *st = w->owner[slot];
+	int rc;
+
+	if (!st) {
+		char sql[400];
+		snprintf(sql, sizeof sql,
+			 "SELECT %s FROM product WHERE %s = ?1 AND %s != ?2 "
+			 "LIMIT 1",
+			 cat->col[cat->key_slot], cat->col[slot],
+			 cat->col[cat->key_slot]);
+		rc = sqlite3_prepare_v3(cat->db, sql, -1,
+					SQLITE_PREPARE_PERSISTENT, &st, NULL);
+		if (rc != SQLITE_OK)
+			return pim_cat_sqlerr(cat, rc, "checking uniqueness");
+		w->owner[slot] = st;
+	}
+	sqlite3_bind_text(st, 1, value, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, key ? key : "", -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		snprintf(sku, len, "%s", (const char *)sqlite3_column_text(st, 0));
+		sqlite3_reset(st);
+		return 1;
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0
+				 : pim_cat_sqlerr(cat, rc, "checking uniqueness");
+}

@@ -1073,12 +1073,12 @@ int pim_csv_open(pim_csv **out, const char *path, const pim_dialect *forced,
 	} else {
 		in_fd = open(path, O_RDONLY | O_CLOEXEC);
 		if (in_fd < 0) {
-			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+			snprintf(err, errlen, "%s", strerror(errno));
 			pim_csv_close(c);
 			return PIM_EIO;
 		}
 		if (fstat(in_fd, &st) == 0 && S_ISDIR(st.st_mode)) {
-			snprintf(err, errlen, "%s: is a directory", path);
+			snprintf(err, errlen, "is a directory");
 			close(in_fd);
 			pim_csv_close(c);
 			return PIM_EIO;

@@ -246,10 +246,13 @@ typedef struct pim_validate_options {
 	const char *encoding;       /* NULL: from the mapping, else detected */
 	unsigned long max_errors;   /* stop after this many errors; 0 = all */
 	size_t max_field_size;      /* bytes; 0 = 1 MiB */
+	pim_catalog *catalog;       /* unique values are also checked against
+				       this catalog's products (borrowed);
+				       NULL: within the files only */
 } pim_validate_options;
 
 #define PIM_VALIDATE_OPTIONS_INIT \
-	{ PIM_VALIDATE_OPTIONS_VERSION, NULL, 0, 0, 0, -1, NULL, 0, 0 }
+	{ PIM_VALIDATE_OPTIONS_VERSION, NULL, 0, 0, 0, -1, NULL, 0, 0, NULL }
 
 typedef struct pim_validate_stats {
 	unsigned long files;        /* files read */

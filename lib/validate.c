@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "catalog.h"
 #include "uniq.h"
 #include "value.h"
 
@@ -89,6 +90,7 @@ typedef struct run {
 	pim_uniq *uniq;
 	int *slot_unique;     /* per slot */
 
+	pim_cat_writer *cw;      /* unique values against the catalog */
 	long *check_l, *check_r; /* per schema check: the slots compared */
 	long *const_slot;        /* per mapping constant */
 
@@ -600,6 +602,31 @@ static int process_row(run *r, const pim_csv_row *row,
 			     msg, NULL, 0);
 		}
 	}
+	/* unique values against the catalog: another product may not hold
+	 * them (the product with this key may) */
+	for (size_t i = 0; r->cw && i < r->n_slots; i++) {
+		const char *key = s->key >= 0 ? r->value[r->o->catalog->key_slot]
+					      : NULL;
+		char owner[256], msg[400];
+		if (!r->slot_unique[i] || (long)r->slots[i].attr == s->key ||
+		    !r->value[i] || r->slot_field[i] < 0)
+			continue;
+		rc = pim_cat_value_other(r->cw, i, r->value[i], key, owner,
+					 sizeof owner);
+		if (rc < 0)
+			return rc;
+		if (rc == 1) {
+			snprintf(msg, sizeof msg,
+				 "duplicate %s: %s in the catalog already has "
+				 "this value",
+				 s->attrs[r->slots[i].attr].code, owner);
+			emit(r, row->line, (unsigned long)r->slot_field[i] + 1,
+			     r->header[r->slot_field[i]],
+			     s->attrs[r->slots[i].attr].code, "unique",
+			     PIM_SEV_ERROR, msg, r->value[i],
+			     strlen(r->value[i]));
+		}
+	}
 	/* unique values, resolved at the end */
 	for (size_t i = 0; i < r->n_slots && !r->rec; i++) {
 		if (!r->slot_unique[i] || !r->value[i] || r->slot_field[i] < 0)
@@ -785,7 +812,7 @@ static int half_start(half **out, run *r, pim_csv *csv)
 	*out = NULL;
 	/* one ordered stream of records (import), or an exact stop after
 	 * --max-errors, need a single reader */
-	if (r->rec || r->o->max_errors ||
+	if (r->rec || r->o->max_errors || r->cw ||
 	    (getenv("PIM_THREADS") && !strcmp(getenv("PIM_THREADS"), "1")))
 		return 0;
 	h = pim_calloc(1, sizeof *h);
@@ -858,6 +885,7 @@ static int run_file(run *r, const char *path)
 	char err[512];
 	int rc, first = 1, has_header = 1, planned = 0;
 	unsigned long rows_before = r->st->rows;
+	unsigned long errors_before = r->st->errors;
 
 	if (r->m)
 		d = r->m->dialect;
@@ -950,7 +978,7 @@ static int run_file(run *r, const char *path)
 		emitf(r, 1, 0, "empty-file", PIM_SEV_ERROR,
 		      "the file is empty: no header, no rows");
 	else if (rc == 0 && planned && r->st->rows == rows_before &&
-		 has_header && !r->stop)
+		 r->st->errors == errors_before && has_header && !r->stop)
 		emitf(r, 1, 0, "no-rows", PIM_SEV_WARNING,
 		      "the file has a header but no rows");
 	pim_csv_close(csv);
@@ -1025,6 +1053,18 @@ int pim_pipeline_run(pim_validate_stats *st, const pim_schema *s,
 						r.m->constants[i].locale);
 	if ((rc = pim_uniq_new(&r.uniq)))
 		goto out;
+	/* the catalog must have this very schema for its columns to fit */
+	if (o->catalog && !r.rec && pim_catalog_schema(o->catalog) == s) {
+		unsigned char *none = pim_calloc(r.n_slots + 1, 1);
+		if (!none) {
+			rc = PIM_ENOMEM;
+			goto out;
+		}
+		rc = pim_cat_writer_new(&r.cw, o->catalog, none);
+		pim_free(none);
+		if (rc)
+			goto out;
+	}
 	for (size_t i = 0; i < n && !r.stop; i++) {
 		r.file = paths[i];
 		r.file_index = i;
@@ -1055,6 +1095,7 @@ out:
 	pim_buf_free(&r.tmp);
 	pim_buf_free(&r.tmp2);
 	pim_uniq_free(r.uniq);
+	pim_cat_writer_free(r.cw);
 	free_header(&r);
 	return rc;
 }

@@ -56,8 +56,8 @@ typedef struct pim_csv pim_csv;
 /*
  * Opens `path` ("-" is stdin, spooled to a temporary file) and runs the
  * detection pass. Settings in `forced` that are not "detect" win.
- * Problems found (encoding, NUL bytes) go to diag. Returns 0, PIM_EIO (the
- * message is in errbuf), PIM_EDATA (the file cannot be read as text),
+ * Problems found (encoding) go to diag. Returns 0, PIM_EIO (the reason,
+ * without the file name, is in errbuf), PIM_EDATA (the file cannot be read as text),
  * or PIM_ENOMEM.
  */
 int pim_csv_open(pim_csv **out, const char *path, const pim_dialect *forced,

@@ -48,6 +48,7 @@ MAN_PAGES = $(sort $(wildcard man/*.[1-9]))
 
 .PHONY: all deps check test unit cli-test header-test man-lint demo install \
         install-test symbols-test truth-test crash-test concurrency-test \
+        alloc-test \
         uninstall clean bench fuzz sanitize valgrind-cli
 
 all: $(BUILD)/$(SOLIB) $(BUILD)/libpim.a $(BUILD)/pim $(BUILD)/libpim.pc
@@ -162,7 +163,10 @@ crash-test: $(BUILD)/pim
 concurrency-test: $(BUILD)/pim
 	PIM=$(abspath $(BUILD)/pim) tests/concurrency/run
 
-test: all header-test install-test symbols-test man-lint unit cli-test truth-test crash-test concurrency-test
+alloc-test: $(BUILD)/pim
+	PIM=$(abspath $(BUILD)/pim) tests/alloc/run
+
+test: all header-test install-test symbols-test man-lint unit cli-test truth-test crash-test concurrency-test alloc-test
 
 check: deps
 	$(MAKE) test

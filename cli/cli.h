@@ -76,6 +76,11 @@ int cli_parse(pim_cli *cli, int argc, char **argv, const char *cmd,
 	      const char *usage, const char *help, const struct option *own,
 	      const char *own_short, cli_opt_fn handle, void *ctx);
 
+/* After a schema or mapping load failed: problems were reported through
+ * the diagnostics callback; anything else gets a line here. Returns the
+ * exit code. */
+int cli_load_failed(pim_cli *cli, const char *what, int rc);
+
 /* Maps a library return code to the exit code. */
 int cli_exit_code(int rc);
 

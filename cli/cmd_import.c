@@ -220,7 +220,7 @@ int cmd_import(pim_cli *cli, int argc, char **argv)
 					   pim_catalog_schema(cat),
 					   cli_print_diag, cli);
 		if (rc) {
-			code = cli_exit_code(rc == PIM_EIO ? PIM_EINVALID : rc);
+			code = cli_load_failed(cli, o.mapping, rc);
 			goto out;
 		}
 		o.io.validate.mapping = mapping;

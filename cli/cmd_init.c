@@ -63,7 +63,9 @@ int cmd_init(pim_cli *cli, int argc, char **argv)
 		if (rc == PIM_EPARSE)
 			cli_error(cli, "%s: schema has errors; nothing created",
 				  schema_path ? schema_path : "default schema");
-		return cli_exit_code(rc == PIM_EIO ? PIM_EINVALID : rc);
+		return cli_load_failed(cli, schema_path ? schema_path
+							: "default schema",
+				       rc);
 	}
 	o.create = 1;
 	o.user = cli->user;

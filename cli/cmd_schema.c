@@ -187,7 +187,7 @@ static int schema_apply(pim_cli *cli, int argc, char **argv, struct opts *o)
 				       "schema apply: give one schema file");
 	rc = pim_schema_load_file(&s, argv[0], cli_print_diag, cli);
 	if (rc)
-		return cli_exit_code(rc == PIM_EIO ? PIM_EINVALID : rc);
+		return cli_load_failed(cli, argv[0], rc);
 	if ((rc = cli_open_catalog(cli, &cat, 0))) {
 		pim_schema_free(s);
 		return cli_exit_code(rc);

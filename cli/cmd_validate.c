@@ -204,7 +204,7 @@ int cmd_validate(pim_cli *cli, int argc, char **argv)
 		rc = pim_schema_load_file(&own_schema, o.schema, cli_print_diag,
 					  cli);
 		if (rc)
-			return cli_exit_code(rc == PIM_EIO ? PIM_EINVALID : rc);
+			return cli_load_failed(cli, o.schema, rc);
 		schema = own_schema;
 	} else {
 		if ((rc = cli_open_catalog(cli, &cat, 1)))
@@ -215,7 +215,7 @@ int cmd_validate(pim_cli *cli, int argc, char **argv)
 		rc = pim_mapping_load_file(&mapping, o.mapping, schema,
 					   cli_print_diag, cli);
 		if (rc) {
-			code = cli_exit_code(rc == PIM_EIO ? PIM_EINVALID : rc);
+			code = cli_load_failed(cli, o.mapping, rc);
 			goto out;
 		}
 		o.vo.mapping = mapping;

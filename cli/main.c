@@ -100,6 +100,14 @@ int cli_usage_error(pim_cli *cli, const char *cmd, const char *usage,
 	return EXIT_USAGE;
 }
 
+int cli_load_failed(pim_cli *cli, const char *what, int rc)
+{
+	if (rc == PIM_EPARSE || rc == PIM_EIO)
+		return EXIT_USAGE; /* already reported, FILE:LINE:COL */
+	cli_error(cli, "%s: %s", what, pim_strerror(rc));
+	return cli_exit_code(rc);
+}
+
 int cli_exit_code(int rc)
 {
 	switch (rc) {

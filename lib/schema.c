@@ -184,9 +184,11 @@ static char **str_list(sctx *c, const yml_node *n, size_t *count)
 		c->nomem = 1;
 		return NULL;
 	}
-	for (size_t i = 0; i < n->n; i++)
-		v[i] = dup(c, n->items[i]->str);
-	*count = n->n;
+	for (size_t i = 0; i < n->n; i++) {
+		if (!(v[i] = dup(c, n->items[i]->str)))
+			break; /* out of memory: the load fails, keep what is set */
+		(*count)++;
+	}
 	return v;
 }
 

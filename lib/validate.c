@@ -179,7 +179,7 @@ static int reader_diag(const pim_diag *d, void *ctx)
 
 static void free_header(run *r)
 {
-	for (size_t i = 0; i < r->n_cols; i++)
+	for (size_t i = 0; r->header && i < r->n_cols; i++)
 		pim_free(r->header[i]);
 	pim_free(r->header);
 	pim_free(r->plan);
@@ -974,7 +974,7 @@ static int run_file(run *r, const char *path)
 		if (!rc)
 			rc = hrc;
 	}
-	if (rc == 0 && first)
+	if (rc == 0 && first && r->st->errors == errors_before)
 		emitf(r, 1, 0, "empty-file", PIM_SEV_ERROR,
 		      "the file is empty: no header, no rows");
 	else if (rc == 0 && planned && r->st->rows == rows_before &&

@@ -92,7 +92,7 @@ $(BUILD)/libpim.pc: libpim.pc.in lib/pim.h
 # ---- dependencies --------------------------------------------------------
 DEB_PACKAGES = build-essential pkg-config libsqlite3-dev sqlite3 libyaml-dev \
     libcsv-dev libxml2-dev libxml2-utils libpcre2-dev libcmocka-dev valgrind \
-    mandoc python3 clang
+    mandoc python3
 
 deps:
 	@missing=""; for p in $(DEB_PACKAGES); do \

@@ -1049,19 +1049,14 @@ int pim_csv_open(pim_csv **out, const char *path, const pim_dialect *forced,
 		return PIM_ENOMEM;
 	}
 	if (strcmp(path, "-") == 0) {
-		char tmpl[] = "/tmp/pim-stdin-XXXXXX";
+		/* an unlinked temporary file; mkstemp fills in the Xs */
 		const char *dir = getenv("TMPDIR");
-		char tbuf[4096];
-		if (dir && *dir) {
-			snprintf(tbuf, sizeof tbuf, "%s/pim-stdin-XXXXXX", dir);
-			spool_fd = mkstemp(tbuf);
-			if (spool_fd >= 0)
-				unlink(tbuf);
-		} else {
-			spool_fd = mkstemp(tmpl);
-			if (spool_fd >= 0)
-				unlink(tmpl);
-		}
+		char tmpl[4096];
+		snprintf(tmpl, sizeof tmpl, "%s/pim-stdin-XXXXXX",
+			 dir && *dir ? dir : "/tmp");
+		spool_fd = mkstemp(tmpl);
+		if (spool_fd >= 0)
+			unlink(tmpl);
 		if (spool_fd < 0) {
 			snprintf(err, errlen, "cannot spool standard input: %s",
 				 strerror(errno));

@@ -27,7 +27,7 @@ VERSION := $(VERSION_MAJOR).$(VERSION_MINOR).$(VERSION_PATCH)
 
 DEPS_PC  = sqlite3 yaml-0.1 libxml-2.0 libpcre2-8
 DEP_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(DEPS_PC) 2>/dev/null)
-DEP_LIBS   := $(shell $(PKG_CONFIG) --libs $(DEPS_PC) 2>/dev/null) -lcsv -lm -pthread
+DEP_LIBS   := $(shell $(PKG_CONFIG) --libs $(DEPS_PC) 2>/dev/null) -lcsv -lunistring -lm -pthread
 
 BUILD   ?= build
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -pthread $(OPT) $(WARN) $(WERROR) -fPIC \
@@ -35,7 +35,8 @@ ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -pthread $(OPT) $(WARN) $(WERROR) -fPIC \
 
 LIB_SRC = $(sort $(wildcard lib/*.c))
 CLI_SRC = $(sort $(wildcard cli/*.c))
-LIB_OBJ = $(LIB_SRC:%.c=$(BUILD)/%.o)
+LIB_OBJ = $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/products_xsd.o \
+          $(BUILD)/gen/merchant_profile.o
 CLI_OBJ = $(CLI_SRC:%.c=$(BUILD)/%.o)
 
 SONAME  = libpim.so.$(VERSION_MAJOR)
@@ -48,8 +49,9 @@ MAN_PAGES = $(sort $(wildcard man/*.[1-9]))
 
 .PHONY: all deps check test unit cli-test header-test man-lint demo install \
         install-test symbols-test truth-test crash-test concurrency-test \
-        alloc-test \
-        uninstall clean bench fuzz sanitize valgrind-cli
+        alloc-test backup-test hostile-test report-html-test \
+        uninstall clean bench fuzz fuzz-build fuzz-smoke fuzz-regress \
+        sanitize valgrind-cli
 
 all: $(BUILD)/$(SOLIB) $(BUILD)/libpim.a $(BUILD)/pim $(BUILD)/libpim.pc
 
@@ -84,6 +86,32 @@ $(BUILD)/gen/default_schema.c: schemas/default.yaml
 $(BUILD)/gen/default_schema.o: $(BUILD)/gen/default_schema.c
 	$(CC) $(ALL_CFLAGS) -Wno-missing-variable-declarations -c $< -o $@
 
+# schemas/pim-products.xsd is built into the library: the XML reader
+# validates against it, and an installed pim needs no data file.
+$(BUILD)/gen/products_xsd.c: schemas/pim-products.xsd
+	@mkdir -p $(dir $@)
+	{ echo '/* generated from schemas/pim-products.xsd */'; \
+	  echo 'const char pim_products_xsd[] = {'; \
+	  od -An -v -tu1 schemas/pim-products.xsd | awk '{for(i=1;i<=NF;i++) printf "%s,", $$i; print ""}'; \
+	  echo '0 };'; \
+	  echo "const unsigned long pim_products_xsd_len = sizeof pim_products_xsd - 1;"; } > $@
+
+$(BUILD)/gen/products_xsd.o: $(BUILD)/gen/products_xsd.c
+	$(CC) $(ALL_CFLAGS) -Wno-missing-variable-declarations -c $< -o $@
+
+# schemas/merchant-profile.yaml is built into the library: the default
+# profile of `pim export --format merchant`.
+$(BUILD)/gen/merchant_profile.c: schemas/merchant-profile.yaml
+	@mkdir -p $(dir $@)
+	{ echo '/* generated from schemas/merchant-profile.yaml */'; \
+	  echo 'const char pim_merchant_profile[] = {'; \
+	  od -An -v -tu1 schemas/merchant-profile.yaml | awk '{for(i=1;i<=NF;i++) printf "%s,", $$i; print ""}'; \
+	  echo '0 };'; \
+	  echo "const unsigned long pim_merchant_profile_len = sizeof pim_merchant_profile - 1;"; } > $@
+
+$(BUILD)/gen/merchant_profile.o: $(BUILD)/gen/merchant_profile.c
+	$(CC) $(ALL_CFLAGS) -Wno-missing-variable-declarations -c $< -o $@
+
 $(BUILD)/libpim.pc: libpim.pc.in lib/pim.h
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
 	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' \
@@ -92,7 +120,8 @@ $(BUILD)/libpim.pc: libpim.pc.in lib/pim.h
 # ---- dependencies --------------------------------------------------------
 DEB_PACKAGES = build-essential pkg-config libsqlite3-dev sqlite3 libyaml-dev \
     libcsv-dev libxml2-dev libxml2-utils libpcre2-dev libcmocka-dev valgrind \
-    mandoc python3
+    libunistring-dev \
+    mandoc python3 python3-yaml clang libclang-rt-14-dev chromium
 
 deps:
 	@missing=""; for p in $(DEB_PACKAGES); do \
@@ -124,7 +153,7 @@ header-test:
 	@echo "header test: pim.h compiles alone"
 
 cli-test: $(BUILD)/pim
-	PIM=$(abspath $(BUILD)/pim) tests/cli/run
+	CLI_JOBS=2 PIM=$(abspath $(BUILD)/pim) tests/cli/run
 
 truth-test: $(BUILD)/pim
 	PIM=$(abspath $(BUILD)/pim) tests/truth/run
@@ -166,7 +195,17 @@ concurrency-test: $(BUILD)/pim
 alloc-test: $(BUILD)/pim
 	PIM=$(abspath $(BUILD)/pim) tests/alloc/run
 
-test: all header-test install-test symbols-test man-lint unit cli-test truth-test crash-test concurrency-test alloc-test
+hostile-test: $(BUILD)/pim
+	PIM=$(abspath $(BUILD)/pim) tests/hostile/run
+
+backup-test: $(BUILD)/pim
+	PIM=$(abspath $(BUILD)/pim) tests/backup/run
+
+# pim report --format html in headless Chromium (SKIP without it)
+report-html-test: $(BUILD)/pim
+	PIM=$(abspath $(BUILD)/pim) BUILD=$(abspath $(BUILD)) tests/report-html/run
+
+test: all header-test install-test symbols-test man-lint unit cli-test truth-test crash-test concurrency-test alloc-test backup-test fuzz-regress hostile-test report-html-test
 
 check: deps
 	$(MAKE) test
@@ -177,8 +216,9 @@ sanitize: deps
 	    OPT="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 	    LDFLAGS="-fsanitize=address,undefined" unit cli-test
 
+# Under valgrind the cases take long: two at a time, one per core.
 valgrind-cli: deps all
-	PIM_VALGRIND=1 PIM=$(abspath $(BUILD)/pim) tests/cli/run
+	CLI_JOBS=2 PIM_VALGRIND=1 PIM=$(abspath $(BUILD)/pim) tests/cli/run
 
 demo: deps
 	$(MAKE) all
@@ -186,6 +226,63 @@ demo: deps
 
 bench: deps all
 	bench/run.sh $(BUILD)/pim
+
+# ---- fuzzing ---------------------------------------------------------------
+# libFuzzer targets in fuzz/ (see fuzz/README.md), built with clang against
+# the library compiled with ASan + UBSan in its own directory.
+FUZZ_CC      ?= clang
+FUZZ_BUILD   ?= build-fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS = csv encoding value schema mapping validate rules where jsonl xml bmecat
+FUZZ_FLAGS   = -std=c11 -D_GNU_SOURCE -pthread -g -O1 -fno-omit-frame-pointer \
+    -fsanitize=address,undefined -fno-sanitize-recover=all $(WARN) \
+    -DPIM_BUILDING -Ilib $(DEP_CFLAGS)
+FUZZ_LIB_OBJ = $(LIB_SRC:%.c=$(FUZZ_BUILD)/%.o)
+FUZZ_BIN     = $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)
+FUZZ_EMBED   = fz_example_schema=examples/schema.yaml \
+    fz_value_schema=fuzz/value-schema.yaml \
+    fz_nordic_mapping=examples/mappings/nordic-pricelist.yaml \
+    fz_standard_mapping=examples/mappings/standard-pricelist.yaml \
+    fz_nordic_csv=examples/data/supplier-nordic.csv:20 \
+    fz_standard_csv=examples/data/supplier-standard.csv:20 \
+    fz_example_jsonl=examples/data/products.jsonl \
+    fz_roles_schema=tests/data/schemas/roles.yaml \
+    fz_views_csv=tests/data/views/products.csv \
+    $(if $(wildcard schemas/pim-products.xsd),pim_products_xsd=schemas/pim-products.xsd)
+
+$(FUZZ_BUILD)/lib/%.o: lib/%.c lib/pim.h $(wildcard lib/*.h)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+
+$(FUZZ_BUILD)/gen/fuzz_data.c: fuzz/embed.sh fuzz/value-schema.yaml examples/schema.yaml \
+    $(wildcard examples/mappings/*.yaml examples/data/*.csv schemas/*.xsd) \
+    examples/data/products.jsonl tests/data/schemas/roles.yaml tests/data/views/products.csv
+	@mkdir -p $(dir $@)
+	fuzz/embed.sh $(FUZZ_EMBED) > $@
+
+$(FUZZ_BUILD)/libpim.a: $(FUZZ_LIB_OBJ)
+	rm -f $@
+	ar rcs $@ $(FUZZ_LIB_OBJ)
+
+$(FUZZ_BUILD)/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz.h fuzz/fuzz_cat.h $(FUZZ_BUILD)/libpim.a $(FUZZ_BUILD)/gen/fuzz_data.c
+	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $< \
+	    $(FUZZ_BUILD)/gen/fuzz_data.c $(FUZZ_BUILD)/libpim.a $(DEP_LIBS)
+
+fuzz-build: $(FUZZ_BIN)
+
+# Each target for FUZZ_SECONDS (fuzz) or FUZZ_SMOKE_SECONDS (fuzz-smoke,
+# in CI), one at a time.
+fuzz: fuzz-build
+	@for t in $(FUZZ_TARGETS); do \
+	    fuzz/run $(FUZZ_BUILD) $$t $(FUZZ_SECONDS) || exit 1; done
+
+FUZZ_SMOKE_SECONDS ?= 15
+fuzz-smoke:
+	$(MAKE) fuzz FUZZ_SECONDS=$(FUZZ_SMOKE_SECONDS)
+
+# Inputs that once crashed a target, and the seed corpus, through `pim`.
+fuzz-regress: $(BUILD)/pim
+	PIM=$(abspath $(BUILD)/pim) tests/fuzz/run
 
 # ---- install -------------------------------------------------------------
 install: all
@@ -204,7 +301,7 @@ install: all
 	chmod 644 $(DESTDIR)$(PKGCONFIGDIR)/libpim.pc
 	for m in $(MAN_PAGES); do s=$${m##*.}; \
 	    install -m 644 $$m $(DESTDIR)$(MANDIR)/man$$s/; done
-	install -m 644 schemas/*.yaml $(DESTDIR)$(DATADIR)/
+	install -m 644 schemas/*.yaml schemas/*.xsd $(DESTDIR)$(DATADIR)/
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/pim $(DESTDIR)$(LIBDIR)/$(SOLIB) \

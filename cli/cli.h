@@ -109,6 +109,37 @@ void cli_json_string(FILE *out, const char *s);
 /* A data-file diagnostic as FILE:LINE:COL: error[CODE]: message: 'value'. */
 void cli_diag_text(FILE *out, const pim_diag *d);
 
+/* ---- product values (output.c) ---- */
+
+/* A CSV cell quoted as needed for `delim`; unless `raw`, a value that a
+ * spreadsheet would run as a formula (= + - @ tab CR first) gets a
+ * leading apostrophe. */
+void cli_csv_cell(FILE *out, const char *s, char delim, int raw);
+
+/* A value for people: measures with the unit's symbol. NULL stays NULL. */
+const char *cli_value_text(char *buf, size_t len, const pim_view_column *c,
+			   const char *v);
+
+/* A value as typed JSON: numbers, booleans, {amount, currency|unit},
+ * arrays for multiselect, else a string; null when NULL. */
+void cli_json_value(FILE *out, pim_type type, const char *v);
+
+/* A diagnostic about a stored product (no file, no line):
+ * "pim: SKU attr: error[code]: message: 'value'". */
+void cli_key_diag_text(FILE *out, const pim_diag *d);
+
+/* A change as "SKU attr: old → new" on stdout (a pim_change_fn). */
+int cli_print_change(const char *sku, const char *attr, const char *old,
+		     const char *new_value, void *ctx);
+
+/* Characters (not bytes) of UTF-8 text, and s padded to a width. */
+size_t cli_text_width(const char *s);
+void cli_pad(FILE *out, const char *s, size_t width);
+
+/* An input format name (auto, csv, jsonl, ndjson, xml, bmecat) into
+ * *out: 0, or -1 when unknown. */
+int cli_input_format(const char *arg, pim_format *out);
+
 /* Options that force the CSV dialect, shared by validate and import. */
 enum {
 	OPT_DELIM = 0x3000,
@@ -150,9 +181,20 @@ int cmd_init(pim_cli *cli, int argc, char **argv);
 int cmd_schema(pim_cli *cli, int argc, char **argv);
 int cmd_validate(pim_cli *cli, int argc, char **argv);
 int cmd_import(pim_cli *cli, int argc, char **argv);
+int cmd_enrich(pim_cli *cli, int argc, char **argv);
+int cmd_rules(pim_cli *cli, int argc, char **argv);
 int cmd_log(pim_cli *cli, int argc, char **argv);
 int cmd_history(pim_cli *cli, int argc, char **argv);
 int cmd_undo(pim_cli *cli, int argc, char **argv);
+int cmd_show(pim_cli *cli, int argc, char **argv);
+int cmd_list(pim_cli *cli, int argc, char **argv);
+int cmd_export(pim_cli *cli, int argc, char **argv);
+int cmd_set(pim_cli *cli, int argc, char **argv);
+int cmd_delete(pim_cli *cli, int argc, char **argv);
+int cmd_backup(pim_cli *cli, int argc, char **argv);
+int cmd_restore(pim_cli *cli, int argc, char **argv);
+int cmd_verify(pim_cli *cli, int argc, char **argv);
+int cmd_report(pim_cli *cli, int argc, char **argv);
 int cmd_help(pim_cli *cli, int argc, char **argv);
 int cmd_version(pim_cli *cli, int argc, char **argv);
 

@@ -32,10 +32,20 @@ static const char help[] =
 	"                         nothing when any row is invalid\n"
 	"  --reject FILE          write rejected rows there, in the file's own\n"
 	"                         layout, with _line and _errors columns\n"
+	"  --rules FILE           apply these enrichment rules (pim-rules(5)) "
+	"to\n"
+	"                         each record before it is written\n"
 	"  -n, --dry-run          do everything but write; print the counts\n"
 	"  --diff                 print each change: SKU attribute: old \xE2\x86\x92 new\n"
 	"  --json                 print the summary as JSON on stdout\n"
 	"  -q, --quiet            print nothing but errors\n"
+	"  --format F             the files' format: csv, jsonl (JSON Lines) "
+	"or\n"
+	"                         xml (pim-xml(5)); default: by the extension\n"
+	"                         (.jsonl, .ndjson, .xml), else csv; also\n"
+	"                         --input-format F; bmecat (BMEcat 2005 or "
+	"1.2)\n"
+	"                         only when given\n"
 	CLI_DIALECT_HELP
 	"\nExit 0 when every row was loaded, 1 when rows were rejected, 2 for "
 	"a bad\nmapping or option, 3 when the catalog is busy or a file cannot "
@@ -46,12 +56,15 @@ enum {
 	OPT_EMPTY,
 	OPT_ON_ERROR,
 	OPT_REJECT,
-	OPT_DIFF
+	OPT_DIFF,
+	OPT_INPUT_FORMAT,
+	OPT_RULES
 };
 
 struct iopts {
 	pim_cli *cli;
 	const char *mapping;
+	const char *rules;
 	int diff;
 	pim_import_options io;
 	int progress;
@@ -73,8 +86,15 @@ static int on_opt(int opt, const char *arg, void *ctx)
 	case OPT_DIFF:
 		o->diff = 1;
 		return 0;
+	case OPT_INPUT_FORMAT:
+		if (cli_input_format(arg, &o->io.validate.format))
+			break;
+		return 0;
 	case OPT_REJECT:
 		o->io.reject_path = arg;
+		return 0;
+	case OPT_RULES:
+		o->rules = arg;
 		return 0;
 	case OPT_MODE:
 		if (!strcmp(arg, "merge"))
@@ -128,14 +148,6 @@ static int print_diag(const pim_diag *d, void *ctx)
 	return 0;
 }
 
-static int print_change(const char *sku, const char *attr, const char *old,
-			const char *new_value, void *ctx)
-{
-	(void)ctx;
-	printf("%s %s: %s \xE2\x86\x92 %s\n", sku, attr, old ? old : "(empty)",
-	       new_value ? new_value : "(empty)");
-	return ferror(stdout) ? 1 : 0;
-}
 
 static void progress(unsigned long rows, unsigned long long done,
 		     unsigned long long total, void *ctx)
@@ -186,7 +198,10 @@ int cmd_import(pim_cli *cli, int argc, char **argv)
 		{ "mapping", required_argument, NULL, 'm' },
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "diff", no_argument, NULL, OPT_DIFF },
+		{ "format", required_argument, NULL, OPT_INPUT_FORMAT },
+		{ "input-format", required_argument, NULL, OPT_INPUT_FORMAT },
 		{ "reject", required_argument, NULL, OPT_REJECT },
+		{ "rules", required_argument, NULL, OPT_RULES },
 		{ "mode", required_argument, NULL, OPT_MODE },
 		{ "empty", required_argument, NULL, OPT_EMPTY },
 		{ "on-error", required_argument, NULL, OPT_ON_ERROR },
@@ -197,7 +212,8 @@ int cmd_import(pim_cli *cli, int argc, char **argv)
 	struct iopts o;
 	pim_catalog *cat = NULL;
 	pim_mapping *mapping = NULL;
-	pim_import_stats st;
+	pim_rules *rules = NULL;
+	pim_import_stats st = { 0 };
 	int rc, code;
 
 	memset(&o, 0, sizeof o);
@@ -225,8 +241,17 @@ int cmd_import(pim_cli *cli, int argc, char **argv)
 		}
 		o.io.validate.mapping = mapping;
 	}
+	if (o.rules) {
+		rc = pim_rules_load_file(&rules, cat, o.rules, cli_print_diag,
+					 cli);
+		if (rc) {
+			code = cli_load_failed(cli, o.rules, rc);
+			goto out;
+		}
+		o.io.rules = rules;
+	}
 	if (o.diff) {
-		o.io.on_change = print_change;
+		o.io.on_change = cli_print_change;
 		o.io.change_ctx = &o;
 	}
 	if (!cli->quiet && isatty(2)) {
@@ -240,7 +265,9 @@ int cmd_import(pim_cli *cli, int argc, char **argv)
 		fputs("\r\033[K", stderr);
 	if (rc && rc != PIM_EDATA) {
 		cli_error(cli, "%s", pim_errmsg(cat));
-		code = cli_exit_code(rc);
+		/* a mapping or file that writes outside the role's rights is
+		 * a configuration error, refused before anything is written */
+		code = rc == PIM_EDENIED ? EXIT_USAGE : cli_exit_code(rc);
 		goto out;
 	}
 	summary(cli, &st, o.io.dry_run);
@@ -248,7 +275,14 @@ int cmd_import(pim_cli *cli, int argc, char **argv)
 		cli_error(cli, "%s", pim_errmsg(cat));
 	code = rc == PIM_EDATA ? EXIT_DATA : EXIT_OK;
 out:
+	pim_rules_free(rules);
 	pim_mapping_free(mapping);
 	pim_catalog_close(cat);
-	return cli_finish_output(cli, code);
+	code = cli_finish_output(cli, code);
+	/* the summary is written after the commit: say so when it is lost */
+	if (code == EXIT_RUNTIME && st.batch && !o.io.dry_run)
+		cli_error(cli, "the import was committed as batch %lld; only "
+			       "its summary could not be written",
+			  st.batch);
+	return code;
 }

@@ -23,6 +23,10 @@ static const char help[] =
 	"  -s, --schema FILE    validate against FILE instead of the catalog\n"
 	"  -f, --format F       text (default), json (JSON Lines) or csv\n"
 	"  --max-errors N       stop after N errors\n"
+	"  --input-format I     csv, jsonl (JSON Lines), xml (pim-xml(5)) or\n"
+	"                       bmecat (BMEcat 2005 or 1.2);\n"
+	"                       default: by the extension (.jsonl, .ndjson,\n"
+	"                       .xml), else csv\n"
 	CLI_DIALECT_HELP
 	"  -q, --quiet          no summary line\n\n"
 	"Diagnostics: FILE:LINE:COL: error[CODE]: message: 'value' (COL is "
@@ -32,7 +36,7 @@ static const char help[] =
 
 enum { FMT_TEXT, FMT_JSON, FMT_CSV };
 
-enum { OPT_MAX_ERRORS = 0x2000 };
+enum { OPT_MAX_ERRORS = 0x2000, OPT_INPUT_FORMAT };
 
 struct vopts {
 	pim_cli *cli;
@@ -69,6 +73,10 @@ static int on_opt(int opt, const char *arg, void *ctx)
 		if (cli_parse_ulong(arg, &n) || n == 0)
 			goto bad;
 		o->vo.max_errors = n;
+		return 0;
+	case OPT_INPUT_FORMAT:
+		if (cli_input_format(arg, &o->vo.format))
+			goto bad;
 		return 0;
 	default:
 		switch (cli_dialect_option(&o->vo, opt, arg)) {
@@ -176,6 +184,7 @@ int cmd_validate(pim_cli *cli, int argc, char **argv)
 		{ "schema", required_argument, NULL, 's' },
 		{ "format", required_argument, NULL, 'f' },
 		{ "max-errors", required_argument, NULL, OPT_MAX_ERRORS },
+		{ "input-format", required_argument, NULL, OPT_INPUT_FORMAT },
 		CLI_DIALECT_LONGOPTS,
 		{ NULL, 0, NULL, 0 }
 	};
@@ -241,7 +250,7 @@ int cmd_validate(pim_cli *cli, int argc, char **argv)
 			st.errors == 1 ? "" : "s", st.invalid_rows,
 			st.invalid_rows == 1 ? "" : "s", st.warnings,
 			st.warnings == 1 ? "" : "s");
-		if (st.files)
+		if (st.files && st.delimiter) /* none: JSON Lines, XML */
 			fprintf(stderr, " (delimiter %s, decimal '%c', %s)",
 				delim_name(st.delimiter), st.decimal,
 				st.encoding);

@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <pwd.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,9 +19,20 @@ const pim_command pim_commands[] = {
 	{ "schema", cmd_schema, "check, show or change the catalog's schema" },
 	{ "validate", cmd_validate, "check supplier files against the schema" },
 	{ "import", cmd_import, "load supplier files into the catalog" },
-	{ "log", cmd_log, "list the batches (imports, undos, schema changes)" },
+	{ "enrich", cmd_enrich, "apply enrichment rules to the catalog" },
+	{ "rules", cmd_rules, "check, store or show enrichment rules" },
+	{ "log", cmd_log, "list the batches: imports, edits, undos, ..." },
 	{ "history", cmd_history, "show the attribute-level audit trail" },
 	{ "undo", cmd_undo, "revert a whole batch" },
+	{ "show", cmd_show, "show one product as a role sees it" },
+	{ "list", cmd_list, "list products, filtered with --where" },
+	{ "export", cmd_export, "write products as CSV, JSON, XML, a feed or BMEcat" },
+	{ "set", cmd_set, "change values of a product" },
+	{ "delete", cmd_delete, "archive (or purge) products" },
+	{ "backup", cmd_backup, "copy the catalog while others write" },
+	{ "restore", cmd_restore, "replace the catalog by a backup" },
+	{ "verify", cmd_verify, "check the catalog file, values and history" },
+	{ "report", cmd_report, "data-quality report; --fail-under for cron" },
 	{ "help", cmd_help, "show help for pim or a command" },
 	{ "version", cmd_version, "print the version" },
 	{ NULL, NULL, NULL }
@@ -262,6 +274,23 @@ static int char_arg(const char *arg, char *out)
 	return 0;
 }
 
+int cli_input_format(const char *arg, pim_format *out)
+{
+	static const struct {
+		const char *name;
+		pim_format format;
+	} names[] = { { "auto", PIM_FORMAT_AUTO },   { "csv", PIM_FORMAT_CSV },
+		      { "jsonl", PIM_FORMAT_JSONL }, { "ndjson", PIM_FORMAT_JSONL },
+		      { "xml", PIM_FORMAT_XML },     { "bmecat", PIM_FORMAT_BMECAT } };
+
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+		if (!strcmp(arg, names[i].name)) {
+			*out = names[i].format;
+			return 0;
+		}
+	return -1;
+}
+
 int cli_dialect_option(pim_validate_options *vo, int opt, const char *arg)
 {
 	static const char *const encodings[] = {
@@ -433,6 +462,9 @@ int main(int argc, char **argv)
 	const char *e;
 	int opt;
 
+	/* past a file size limit (ulimit -f) a write fails with EFBIG and is
+	 * reported like a full disk, instead of the signal killing pim */
+	signal(SIGXFSZ, SIG_IGN);
 	memset(&cli, 0, sizeof cli);
 	cli.prog = "pim";
 	cli.db = (e = getenv("PIM_DB")) && *e ? e : "catalog.db";

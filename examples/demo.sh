@@ -37,6 +37,8 @@ run "$PIM" --db "$db" import -m "$ex/mappings/warehouse-stock.yaml" \
 	"$ex/data/warehouse-stock.csv"
 run "$PIM" --db "$db" import -m "$ex/mappings/standard-pricelist.yaml" \
 	"$ex/data/supplier-standard.csv" -q
+run "$PIM" --db "$db" enrich --rules "$ex/rules.yaml"
+run "$PIM" --db "$db" show SKU-00000003 --role sales
 run "$PIM" --db "$db" log
 run "$PIM" --db "$db" history SKU-00000002 --attribute stock
 say "sqlite3 $db 'SELECT sku, \"name@nb_NO\", cost_price, stock, bin_location FROM product LIMIT 5'"
@@ -44,4 +46,6 @@ if command -v sqlite3 >/dev/null; then
 	sqlite3 -header -column "$db" \
 		'SELECT sku, "name@nb_NO", cost_price, stock, bin_location FROM product ORDER BY sku LIMIT 5'
 fi
+run "$PIM" --db "$db" report --save -f html -o "$out/report.html" --trend
+run "$PIM" --db "$db" report
 printf '\nThe catalog is %s (one SQLite file).\n' "$db"

@@ -4,6 +4,7 @@
  * changes that refuse to lose data.
  */
 #include "catalog.h"
+#include "expr.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -84,8 +85,13 @@ int pim_cat_sqlerr(pim_catalog *cat, int sqlrc, const char *what)
 		return pim_cat_error(cat, PIM_EIO, "%s: %s: %s", cat->path, what,
 				     msg);
 	case SQLITE_READONLY:
-		return pim_cat_error(cat, PIM_EIO, "%s: catalog is read-only",
-				     cat->path);
+		/* the file itself may be writable: say what is not */
+		return pim_cat_error(cat, PIM_EIO, "%s: catalog is read-only%s",
+				     cat->path,
+				     access(cat->path, W_OK) == 0
+					     ? " (its directory, or its -wal or "
+					       "-shm file, cannot be written)"
+					     : "");
 	case SQLITE_NOTADB:
 		return pim_cat_error(cat, PIM_EDB,
 				     "%s: not a pim catalog (not an SQLite "
@@ -468,6 +474,14 @@ int pim_catalog_open(pim_catalog **out, const char *path,
 			return pim_cat_error(cat, PIM_EINVALID,
 					     "%s: is a directory, not a catalog",
 					     path);
+		/* a writer refuses a file it cannot write before SQLite
+		 * creates -wal and -shm files with the file's read-only
+		 * mode, which would keep the catalog read-only after a
+		 * chmod */
+		if (!opts->readonly && access(path, W_OK) != 0)
+			return pim_cat_error(cat, PIM_EIO,
+					     "%s: catalog is read-only (%s)",
+					     path, strerror(errno));
 		/* readers open read-write when they may, so that the last
 		 * one out checkpoints and removes the -wal and -shm files;
 		 * PRAGMA query_only keeps them from writing */
@@ -486,6 +500,8 @@ int pim_catalog_open(pim_catalog **out, const char *path,
 					      ? opts->busy_timeout_ms
 					      : 5000);
 	sqlite3_extended_result_codes(cat->db, 0);
+	if ((rc = pim_expr_register(cat->db)) != SQLITE_OK)
+		return pim_cat_sqlerr(cat, rc, "opening");
 
 	if (opts->create) {
 		rc = create_tables(cat, schema);

@@ -26,6 +26,8 @@ struct pim_catalog {
 	char **col;           /* per slot: the product column, quoted */
 	size_t key_slot;      /* the slot of the identifier attribute */
 	sqlite3_stmt *hist;   /* INSERT INTO history, prepared once */
+	long long hist_batch; /* the batch hist_at belongs to */
+	char hist_at[32];     /* the time of its history rows */
 	char *path;
 	char *user;
 	char *role;
@@ -61,6 +63,17 @@ int pim_cat_batch_end(pim_catalog *cat, long long id, const char *counts);
 int pim_cat_history(pim_catalog *cat, long long batch, long long product,
 		    const char *sku, const char *attribute, const char *old,
 		    const char *new_value, const char *source);
+
+/*
+ * Before a batch that may record about `expected` changes: when that is
+ * more than the history holds so far, drops the history's indexes
+ * (*dropped = 1) so that pim_cat_history_bulk_end builds them once, by
+ * sorting, instead of row by row. Inside the caller's transaction, so a
+ * rollback brings them back.
+ */
+int pim_cat_history_bulk_begin(pim_catalog *cat, long long expected,
+			       int *dropped);
+int pim_cat_history_bulk_end(pim_catalog *cat, int dropped);
 
 /* ---- product reads and writes for bulk work (catalog_store.c) ---- */
 

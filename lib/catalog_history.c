@@ -83,8 +83,10 @@ static int creation_entries(pim_catalog *cat, const char *sku,
 				"attribute = ?2 AND batch > ?3 ORDER BY id LIMIT 1",
 				-1, &first, NULL);
 	if (rc != SQLITE_OK) {
+		/* the message first: finalizing st clears the db's error */
+		rc = pim_cat_sqlerr(cat, rc, "reading history");
 		sqlite3_finalize(st);
-		return pim_cat_sqlerr(cat, rc, "reading history");
+		return rc;
 	}
 	for (size_t i = 0; i < cat->n_slots; i++) {
 		char col[128];
@@ -217,8 +219,9 @@ static int undo_values(pim_catalog *cat, long long batch, long long ub,
 	pim_cat_now(now, sizeof now);
 	rc = sqlite3_prepare_v2(cat->db,
 				"SELECT product, sku, attribute, old, new FROM "
-				"history WHERE batch = ?1 AND attribute NOT LIKE "
-				"'\\_%' ESCAPE '\\' ORDER BY id DESC",
+				"history WHERE batch = ?1 AND (attribute NOT LIKE "
+				"'\\_%' ESCAPE '\\' OR attribute = '_archived') "
+				"ORDER BY id DESC",
 				-1, &st, NULL);
 	if (rc != SQLITE_OK)
 		return pim_cat_sqlerr(cat, rc, "reading the batch");
@@ -230,10 +233,13 @@ static int undo_values(pim_catalog *cat, long long batch, long long ub,
 		long slot = slot_by_column(cat, attr);
 		sqlite3_stmt *cur = NULL;
 		char sql[400], msg[400];
-		const char *now_v;
+		const char *now_v, *col;
 		int crc;
 
-		if (slot < 0) {
+		/* an archiving (pim delete) is undone like a value */
+		col = slot >= 0 ? cat->col[slot]
+				: !strcmp(attr, "_archived") ? "_archived" : NULL;
+		if (!col) {
 			if (!write) {
 				snprintf(msg, sizeof msg,
 					 "%s: attribute %s no longer exists", sku,
@@ -245,11 +251,12 @@ static int undo_values(pim_catalog *cat, long long batch, long long ub,
 		/* the key too: a removed product's id may be reused */
 		snprintf(sql, sizeof sql,
 			 "SELECT %s FROM product WHERE _id = ?1 AND %s = ?2",
-			 cat->col[slot], cat->col[cat->key_slot]);
+			 col, cat->col[cat->key_slot]);
 		crc = sqlite3_prepare_v2(cat->db, sql, -1, &cur, NULL);
 		if (crc != SQLITE_OK) {
+			crc = pim_cat_sqlerr(cat, crc, "reading a product");
 			sqlite3_finalize(st);
-			return pim_cat_sqlerr(cat, crc, "reading a product");
+			return crc;
 		}
 		sqlite3_bind_int64(cur, 1, pid);
 		sqlite3_bind_text(cur, 2, sku, -1, SQLITE_STATIC);
@@ -290,7 +297,7 @@ static int undo_values(pim_catalog *cat, long long batch, long long ub,
 		snprintf(sql, sizeof sql,
 			 "UPDATE product SET %s = ?1, _updated_batch = ?2, "
 			 "_updated_at = ?3, _src = NULL WHERE _id = ?4",
-			 cat->col[slot]);
+			 col);
 		crc = sqlite3_prepare_v2(cat->db, sql, -1, &cur, NULL);
 		if (crc == SQLITE_OK) {
 			sqlite3_bind_text(cur, 1, old, -1, SQLITE_STATIC);
@@ -301,8 +308,9 @@ static int undo_values(pim_catalog *cat, long long batch, long long ub,
 		}
 		sqlite3_finalize(cur);
 		if (crc != SQLITE_DONE) {
+			crc = pim_cat_sqlerr(cat, crc, "restoring a value");
 			sqlite3_finalize(st);
-			return pim_cat_sqlerr(cat, crc, "restoring a value");
+			return crc;
 		}
 		(*restored)++;
 	}
@@ -448,6 +456,66 @@ static int undo_delete_created(pim_catalog *cat, long long batch,
 	return 0;
 }
 
+static int role_edits(const pim_role *role, size_t attr)
+{
+	for (size_t i = 0; i < role->n_edit; i++)
+		if (role->edit[i] == attr)
+			return 1;
+	return 0;
+}
+
+/* With a role, an undo may only change what the role may edit; removing
+ * the products a batch created, or bringing back archived ones, needs
+ * the right to edit the key, as pim delete does. */
+static int undo_rights(pim_catalog *cat, long long batch)
+{
+	const pim_role *role;
+	sqlite3_stmt *st = NULL;
+	pim_buf names = PIM_BUF_INIT;
+	size_t key_attr = cat->slots[cat->key_slot].attr;
+	int rc, bad = 0;
+
+	if (!cat->role)
+		return 0;
+	if (!(role = pim_schema_role(cat->schema, cat->role)))
+		return pim_cat_error(cat, PIM_ENOTFOUND,
+				     "unknown role '%s' (see pim schema show)",
+				     cat->role);
+	rc = sqlite3_prepare_v2(cat->db,
+				"SELECT DISTINCT attribute FROM history WHERE "
+				"batch = ?1 UNION SELECT '_archived' FROM "
+				"product WHERE _created_batch = ?1",
+				-1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return pim_cat_sqlerr(cat, rc, "reading the batch");
+	sqlite3_bind_int64(st, 1, batch);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *attr = TXT(st, 0);
+		long slot = slot_by_column(cat, attr);
+		size_t ai = slot >= 0 ? cat->slots[slot].attr : key_attr;
+		if (slot < 0 && strcmp(attr, "_archived"))
+			continue; /* bookkeeping rows */
+		if (role_edits(role, ai))
+			continue;
+		pim_buf_printf(&names, "%s%s", bad++ ? ", " : "",
+			       slot >= 0 ? attr : "products (created or "
+						  "archived)");
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		pim_buf_free(&names);
+		return pim_cat_sqlerr(cat, rc, "reading the batch");
+	}
+	if (bad)
+		rc = pim_cat_error(cat, PIM_EDENIED,
+				   "undo refused: role %s may not change %s",
+				   role->name, names.data ? names.data : "");
+	else
+		rc = 0;
+	pim_buf_free(&names);
+	return rc;
+}
+
 int pim_catalog_undo(pim_catalog *cat, long long *undo_batch,
 		     long long batch, int force, pim_diag_fn diag, void *ctx)
 {
@@ -492,6 +560,15 @@ int pim_catalog_undo(pim_catalog *cat, long long *undo_batch,
 				   batch, undone);
 		goto out;
 	}
+	if (!strcmp(kind, "purge")) {
+		rc = pim_cat_error(cat, PIM_EINVALID,
+				   "batch %lld is a purge: the products and "
+				   "their values are gone (their last values "
+				   "are in pim history; restore a backup to "
+				   "get them back)",
+				   batch);
+		goto out;
+	}
 	if (!strcmp(kind, "undo") || !strcmp(kind, "schema")) {
 		rc = pim_cat_error(cat, PIM_EINVALID,
 				   "batch %lld is a%s %s; it cannot be undone%s",
@@ -500,6 +577,8 @@ int pim_catalog_undo(pim_catalog *cat, long long *undo_batch,
 						  : " (import the data again)");
 		goto out;
 	}
+	if ((rc = undo_rights(cat, batch)))
+		goto out;
 	/* pass 1: conflicts */
 	if ((rc = undo_values(cat, batch, 0, 0, force, diag, ctx, &conflicts,
 			      &restored)) ||

@@ -65,7 +65,6 @@ int pim_cat_history(pim_catalog *cat, long long batch, long long product,
 		"source, user, role, at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
 		"?9, ?10)";
 	sqlite3_stmt *st = cat->hist;
-	char now[32];
 	int rc;
 
 	/* prepared once per connection: history rows come in bulk */
@@ -76,7 +75,11 @@ int pim_cat_history(pim_catalog *cat, long long batch, long long product,
 			return pim_cat_sqlerr(cat, rc, "recording history");
 		cat->hist = st;
 	}
-	pim_cat_now(now, sizeof now);
+	/* one time per batch: a batch is one transaction, one moment */
+	if (batch != cat->hist_batch || !cat->hist_at[0]) {
+		pim_cat_now(cat->hist_at, sizeof cat->hist_at);
+		cat->hist_batch = batch;
+	}
 	sqlite3_bind_int64(st, 1, batch);
 	sqlite3_bind_int64(st, 2, product);
 	sqlite3_bind_text(st, 3, sku, -1, SQLITE_STATIC);
@@ -86,10 +89,55 @@ int pim_cat_history(pim_catalog *cat, long long batch, long long product,
 	sqlite3_bind_text(st, 7, source, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 8, cat->user, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 9, cat->role, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 10, now, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 10, cat->hist_at, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
 	return rc == SQLITE_DONE ? 0 : pim_cat_sqlerr(cat, rc, "recording history");
+}
+
+static const char history_indexes[] =
+	"CREATE INDEX history_product ON history(product, attribute);"
+	"CREATE INDEX history_batch ON history(batch);"
+	"CREATE INDEX history_sku ON history(sku);";
+
+int pim_cat_history_bulk_begin(pim_catalog *cat, long long expected,
+			       int *dropped)
+{
+	sqlite3_stmt *st = NULL;
+	long long rows = 0;
+	int rc;
+
+	*dropped = 0;
+	/* the largest id: as good as a count here, and no scan */
+	rc = sqlite3_prepare_v2(cat->db, "SELECT IFNULL(max(id), 0) FROM history",
+				-1, &st, NULL);
+	if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW)
+		rows = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW)
+		return pim_cat_sqlerr(cat, rc, "reading history");
+	if (expected < 10000 || expected < rows)
+		return 0;
+	rc = sqlite3_exec(cat->db,
+			  "DROP INDEX IF EXISTS history_product;"
+			  "DROP INDEX IF EXISTS history_batch;"
+			  "DROP INDEX IF EXISTS history_sku;",
+			  NULL, NULL, NULL);
+	if (rc != SQLITE_OK)
+		return pim_cat_sqlerr(cat, rc, "preparing the history");
+	*dropped = 1;
+	return 0;
+}
+
+int pim_cat_history_bulk_end(pim_catalog *cat, int dropped)
+{
+	int rc;
+
+	if (!dropped)
+		return 0;
+	rc = sqlite3_exec(cat->db, history_indexes, NULL, NULL, NULL);
+	return rc == SQLITE_OK ? 0
+			       : pim_cat_sqlerr(cat, rc, "indexing the history");
 }
 
 /* ---- bulk product access --------------------------------------------- */

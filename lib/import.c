@@ -13,6 +13,7 @@
 #include "catalog.h"
 #include "pipeline.h"
 #include "reject.h"
+#include "rules.h"
 #include "uniq.h"
 
 /* A set of 64-bit hashes, each with a 32-bit owner, for duplicates within
@@ -136,6 +137,9 @@ typedef struct imp {
 	int with_file;
 	int rc;                  /* first hard failure */
 	unsigned long rows_seen;
+	const pim_role *role;    /* the catalog's role, NULL: no limits */
+	pim_rules_run *rules;    /* --rules, or NULL */
+	unsigned long rules_skipped, rules_invalid;
 } imp;
 
 /* Diagnostics pass through; errors of the current row are collected for
@@ -199,14 +203,101 @@ static int reject(imp *im, const pim_record *r)
 	return 0;
 }
 
+/* ---- the role's rights ------------------------------------------------ */
+
+static int role_may(const pim_role *role, size_t attr)
+{
+	for (size_t i = 0; role && i < role->n_edit; i++)
+		if (role->edit[i] == attr)
+			return 1;
+	return !role;
+}
+
+/* Before anything is read: the mapping's columns and constants that
+ * write attributes the role may not edit are named and refused. The key
+ * is how records are found, not a value the role changes. */
+static int check_mapping_rights(pim_catalog *cat, const pim_role *role,
+				const pim_mapping *m)
+{
+	const pim_schema *s = cat->schema;
+	pim_buf names = PIM_BUF_INIT;
+	size_t bad = 0;
+	int rc = 0;
+
+	for (size_t i = 0; i < m->n_cols; i++) {
+		const pim_colmap *c = &m->cols[i];
+		if (c->attr < 0 || c->attr == s->key ||
+		    role_may(role, (size_t)c->attr))
+			continue;
+		pim_buf_printf(&names, "%s'%s' (%s)", bad++ ? ", " : "",
+			       c->column ? c->column : "?",
+			       s->attrs[c->attr].code);
+	}
+	for (size_t i = 0; i < m->n_constants; i++) {
+		const pim_constant *c = &m->constants[i];
+		if (c->attr < 0 || c->attr == s->key ||
+		    role_may(role, (size_t)c->attr))
+			continue;
+		pim_buf_printf(&names, "%sconstant %s", bad++ ? ", " : "",
+			       s->attrs[c->attr].code);
+	}
+	if (bad)
+		rc = pim_cat_error(cat, PIM_EDENIED,
+				   "role %s may not edit what mapping %s "
+				   "writes: %s; nothing imported",
+				   role->name, m->name ? m->name : "",
+				   names.data ? names.data : "");
+	pim_buf_free(&names);
+	return rc;
+}
+
+/* Without a mapping the file's header says what it writes. */
+static int check_header_rights(imp *im, const pim_record *r)
+{
+	pim_catalog *cat = im->cat;
+	const pim_schema *s = cat->schema;
+	pim_buf names = PIM_BUF_INIT;
+	size_t bad = 0;
+
+	for (size_t i = 0; i < cat->n_slots; i++) {
+		char name[128];
+		if (!r->given[i] || i == cat->key_slot ||
+		    role_may(im->role, cat->slots[i].attr))
+			continue;
+		pim_slot_column(name, sizeof name, s, &cat->slots[i]);
+		pim_buf_printf(&names, "%s%s", bad++ ? ", " : "", name);
+	}
+	if (bad)
+		im->rc = pim_cat_error(cat, PIM_EDENIED,
+				       "%s: role %s may not edit the columns "
+				       "%s; nothing imported",
+				       r->file, im->role->name,
+				       names.data ? names.data : "");
+	pim_buf_free(&names);
+	return bad ? 1 : 0;
+}
+
 static int setup_writer(imp *im, const pim_record *r)
 {
 	pim_catalog *cat = im->cat;
 
 	pim_cat_writer_free(im->w);
 	im->w = NULL;
+	if (im->role && !im->o->validate.mapping && check_header_rights(im, r))
+		return im->rc;
+	/* replace clears unmapped values, but only those the role owns */
 	for (size_t i = 0; i < cat->n_slots; i++)
-		im->write[i] = im->o->mode == PIM_MODE_REPLACE ? 1 : r->given[i];
+		im->write[i] = im->o->mode == PIM_MODE_REPLACE
+				       ? r->given[i] ||
+						 role_may(im->role,
+							  cat->slots[i].attr)
+				       : r->given[i];
+	/* the rules may write more than the file gives */
+	if (im->rules) {
+		const unsigned char *t = pim_rules_targets(im->o->rules);
+		for (size_t i = 0; i < cat->n_slots; i++)
+			im->write[i] |= t[i];
+	}
 	im->cur_file = r->file_index;
 	im->writer_ready = 1;
 	return pim_cat_writer_new(&im->w, cat, im->write);
@@ -265,6 +356,8 @@ static int on_record(const pim_record *r, void *ctx)
 	/* the record's fingerprint: the same record twice writes nothing */
 	srch = 0x737263ULL ^ ((uint64_t)im->o->mode << 8) ^
 	       (uint64_t)im->o->empty_clear;
+	if (im->rules)
+		srch ^= pim_rules_hash(im->o->rules);
 	for (size_t i = 0; i < r->n_slots; i++) {
 		const char *v;
 		if (!im->write[i])
@@ -303,12 +396,32 @@ static int on_record(const pim_record *r, void *ctx)
 		}
 		if (r->value[i])
 			im->newv[i] = r->value[i];
-		else if (!r->given[i])
-			im->newv[i] = NULL; /* replace mode */
+		else if (!r->given[i]) /* replace mode, or a rule's target */
+			im->newv[i] = im->o->mode == PIM_MODE_REPLACE ? NULL : old;
 		else
 			im->newv[i] = im->o->empty_clear ? NULL : old;
 		if (!same(old, im->newv[i]))
 			changed = 1;
+	}
+
+	/* the rules see the product as it would be, and change it */
+	if (im->rules) {
+		pim_rules_product rp = { key, NULL, 0, r->file, r->line };
+		const char *const *res;
+		int rchanged, rc;
+		rc = pim_rules_apply(im->rules, &res, &rchanged, im->newv, &rp,
+				     &im->rules_skipped, &im->rules_invalid);
+		if (rc) {
+			im->rc = pim_cat_error(cat, rc, "%s", pim_strerror(rc));
+			return 1;
+		}
+		changed = 0;
+		for (size_t i = 0; i < cat->n_slots; i++) {
+			im->newv[i] = res[i];
+			if (im->write[i] &&
+			    !same(found ? row.value[i] : NULL, res[i]))
+				changed = 1;
+		}
 	}
 
 	/* unique values: not twice in this import, not on another product */
@@ -413,7 +526,9 @@ static int on_record(const pim_record *r, void *ctx)
 		pim_slot_column(col, sizeof col, s, &cat->slots[i]);
 		rc = pim_cat_history(cat, im->batch, row.id, key, col,
 				     row.value[i], im->newv[i],
-				     im->source.data);
+				     im->rules && pim_rules_writer(im->rules, i)
+					     ? pim_rules_writer(im->rules, i)
+					     : im->source.data);
 		if (rc) {
 			im->rc = rc;
 			return 1;
@@ -484,6 +599,31 @@ int pim_import(pim_import_stats *st, pim_catalog *cat,
 	im.diag = diag;
 	im.dctx = ctx;
 	im.with_file = n > 1;
+	if (cat->role && !(im.role = pim_schema_role(cat->schema, cat->role))) {
+		rc = pim_cat_error(cat, PIM_ENOTFOUND,
+				   "unknown role '%s' (see pim schema show)",
+				   cat->role);
+		goto out;
+	}
+	if (im.role && o->validate.mapping &&
+	    (rc = check_mapping_rights(cat, im.role, o->validate.mapping)))
+		goto out;
+	if (o->rules) {
+		if (pim_rules_catalog(o->rules) != cat) {
+			rc = pim_cat_error(cat, PIM_EINVALID,
+					   "the rules were checked against "
+					   "another catalog");
+			goto out;
+		}
+		if ((rc = pim_rules_check_rights(cat, o->rules)))
+			goto out;
+		if (pim_rules_run_new(&im.rules, o->rules)) {
+			rc = pim_cat_error(cat, PIM_ENOMEM, "out of memory");
+			goto out;
+		}
+		/* a refused result is a warning: the row loads without it */
+		pim_rules_run_diag(im.rules, imp_diag, &im, PIM_SEV_WARNING);
+	}
 	im.uniq.with_owner = 1;
 	for (size_t i = 0; i < cat->n_slots; i++)
 		if (cat->schema->attrs[cat->slots[i].attr].unique &&
@@ -557,10 +697,18 @@ int pim_import(pim_import_stats *st, pim_catalog *cat,
 	}
 	im.rj = NULL;
 	if ((st->validate.errors || st->rejected) && o->abort_on_error) {
-		rc = pim_cat_error(cat, PIM_EDATA,
-				   "%lu row%s rejected; --on-error abort: nothing "
-				   "imported",
-				   st->rejected, st->rejected == 1 ? "" : "s");
+		if (!st->rejected) /* a file refused as a whole */
+			rc = pim_cat_error(cat, PIM_EDATA,
+					   "%lu error%s in the files; --on-error "
+					   "abort: nothing imported",
+					   st->validate.errors,
+					   st->validate.errors == 1 ? "" : "s");
+		else
+			rc = pim_cat_error(cat, PIM_EDATA,
+					   "%lu row%s rejected; --on-error abort: "
+					   "nothing imported",
+					   st->rejected,
+					   st->rejected == 1 ? "" : "s");
 		goto out;
 	}
 	if (im.catalog_empty) {
@@ -604,6 +752,7 @@ out:
 	pim_cat_writer_free(im.w);
 	if (im.rj)
 		pim_reject_close(im.rj);
+	pim_rules_run_free(im.rules);
 	hset_free(&im.keys);
 	hset_free(&im.uniq);
 	pim_free(im.write);

@@ -12,6 +12,7 @@
 
 #include "buf.h"
 #include "pim.h"
+#include "recin.h"
 
 struct pim_reject {
 	FILE *f;
@@ -108,6 +109,77 @@ static void end_line(pim_reject *rj)
 	pim_buf_clear(&rj->line);
 }
 
+static int is_reject_member(const char *k, size_t len)
+{
+	return (len == 5 && !memcmp(k, "_line", 5)) ||
+	       (len == 7 && !memcmp(k, "_errors", 7)) ||
+	       (len == 5 && !memcmp(k, "_file", 5));
+}
+
+/* A JSON Lines record as it was, with _file, _line and _errors members
+ * (replacing those of an earlier reject file). A line that is not an
+ * object keeps its text in "_text". */
+static int reject_jsonl(pim_reject *rj, const char *raw, size_t len,
+			const char *file, int with_file, unsigned long line,
+			const char *errors)
+{
+	pim_json_doc doc;
+	pim_json_err jerr;
+	pim_buf *b = &rj->line;
+	int object, members = 0;
+
+	while (len && strchr(" \t\r", raw[len - 1]))
+		len--;
+	pim_json_init(&doc);
+	object = pim_json_parse(&doc, &jerr, raw, len) == 0 &&
+		 doc.node[0].type == PIM_JSON_OBJECT;
+	pim_buf_clear(b);
+	if (object) {
+		int again = 0;
+		for (size_t k = doc.node[0].first; k; k = doc.node[k].next)
+			if (is_reject_member(pim_json_keytext(&doc, &doc.node[k]),
+					     doc.node[k].key_len))
+				again = 1;
+		if (!again) {
+			/* byte for byte, up to the closing brace */
+			size_t end = doc.node[0].end - 1;
+			pim_buf_add(b, raw, end);
+			members = doc.node[0].n > 0;
+		} else {
+			pim_buf_addc(b, '{');
+			for (size_t k = doc.node[0].first; k;
+			     k = doc.node[k].next) {
+				const pim_json_node *m = &doc.node[k];
+				if (is_reject_member(pim_json_keytext(&doc, m),
+						     m->key_len))
+					continue;
+				if (members++)
+					pim_buf_addc(b, ',');
+				pim_buf_add(b, raw + m->key_pos,
+					    m->end - m->key_pos);
+			}
+		}
+	} else {
+		pim_buf_adds(b, "{\"_text\":");
+		pim_buf_add_json_string(b, raw, len);
+		members = 1;
+	}
+	pim_json_free(&doc);
+	if (with_file) {
+		pim_buf_adds(b, members ? ",\"_file\":" : "\"_file\":");
+		pim_buf_add_json_string(b, file, strlen(file));
+		members = 1;
+	}
+	pim_buf_printf(b, "%s\"_line\":%lu,\"_errors\":", members ? "," : "",
+		       line);
+	pim_buf_add_json_string(b, errors, strlen(errors));
+	pim_buf_adds(b, "}\n");
+	if (!b->data || fwrite(b->data, 1, b->len, rj->f) != b->len)
+		rj->failed = 1;
+	pim_buf_clear(b);
+	return rj->failed ? PIM_EIO : 0;
+}
+
 int pim_reject_row(pim_reject *rj, const pim_dialect *d,
 		   const char *const *header, size_t n_header, int has_header,
 		   const char *const *field, size_t n_field, const char *file,
@@ -115,6 +187,10 @@ int pim_reject_row(pim_reject *rj, const pim_dialect *d,
 {
 	char num[32];
 
+	if (has_header == 2 && n_field)
+		return reject_jsonl(rj, field[n_field - 1],
+				    strlen(field[n_field - 1]), file, with_file,
+				    line, errors);
 	if (!rj->started) {
 		rj->started = 1;
 		rj->d = *d;

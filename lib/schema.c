@@ -362,7 +362,9 @@ static int load_bound(sctx *c, pim_attr *a, const yml_node *n, double *out,
 	} else if (yml_number(n, out)) {
 		ERR(c, n, "bad-value", "'%s' is not a number", n->str);
 		return 0;
-	} else if (a->type == PIM_TYPE_INTEGER && *out != (double)(long long)*out) {
+	} else if (a->type == PIM_TYPE_INTEGER && *out > -9.0e15 &&
+		   *out < 9.0e15 && /* beyond, every double is whole */
+		   *out != (double)(long long)*out) {
 		ERR(c, n, "bad-value", "'%s' is not a whole number", n->str);
 		return 0;
 	}
@@ -375,7 +377,7 @@ static void load_length(sctx *c, const yml_node *n, long *out)
 	double v;
 	if (!want_scalar(c, n, "a length"))
 		return;
-	if (yml_number(n, &v) || v < 0 || v != (double)(long)v || v > 1e9) {
+	if (yml_number(n, &v) || v < 0 || v > 1e9 || v != (double)(long)v) {
 		ERR(c, n, "bad-value",
 		    "'%s' is not a length (a whole number, 0 or more)", n->str);
 		return;
@@ -458,6 +460,10 @@ static void load_attr(sctx *c, pim_attr *a, const yml_node *key,
 			unknown_key(c, k, "an attribute", attr_keys);
 			continue;
 		}
+		/* a repeated key is reported above (check_dup_keys); the
+		 * first one counts, as for yml_get, and nothing leaks */
+		if (yml_get(def, k->str) != v)
+			continue;
 		need = key_needs(k->str);
 		if (need && !(allows & need)) {
 			ERR(c, k, "constraint-type",
@@ -624,9 +630,13 @@ static void load_attr(sctx *c, pim_attr *a, const yml_node *key,
 
 defaults:
 	if (a->type == PIM_TYPE_PRICE && !a->currency[0]) {
-		if (c->s->n_currencies)
-			memcpy(a->currency, c->s->currencies[0], 4);
-		else
+		if (c->s->n_currencies) {
+			/* a bad code in the list (reported already) may be
+			 * shorter than three letters */
+			size_t cl = strlen(c->s->currencies[0]);
+			memcpy(a->currency, c->s->currencies[0], cl < 3 ? cl : 3);
+			a->currency[cl < 3 ? cl : 3] = '\0';
+		} else
 			ERR(c, key, "missing",
 			    "price '%s' needs a currency (or the schema a "
 			    "currencies: list)",

@@ -2,7 +2,8 @@
  * validate.c - the pipeline: each CSV row is mapped onto attribute slots,
  * every cell parsed with the value parsers, cross-field checks evaluated,
  * and unique values tracked across all files. Nothing is allocated per cell
- * on this path; buffers are reused row after row.
+ * on this path; buffers are reused row after row. JSON Lines and XML files
+ * come in through the record readers (recin.h) as rows of the same shape.
  */
 #include "pipeline.h"
 
@@ -11,9 +12,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "buf.h"
 #include "catalog.h"
+#include "recin.h"
 #include "uniq.h"
 #include "value.h"
 
@@ -105,6 +108,14 @@ typedef struct run {
 	pim_csv *csv;         /* the current file */
 	int stop;
 	int row_errors;
+
+	/* JSON Lines and XML files */
+	pim_recin *rin;       /* the current file's reader, or NULL */
+	const pim_fpos *fpos; /* where the fields of the current row are:
+				 diagnostics on field j point there */
+	size_t n_fpos;
+	long raw_col;         /* the column with the record as read, or -1 */
+	unsigned char *file_csv; /* per file: read as CSV */
 } run;
 
 static void emit(run *r, unsigned long line, unsigned long col,
@@ -115,6 +126,11 @@ static void emit(run *r, unsigned long line, unsigned long col,
 	pim_diag d;
 	char shown[SHOW_VALUE_MAX + 4];
 
+	if (r->fpos && col >= 1 && col <= r->n_fpos) {
+		/* a record reader's field: its own line and byte column */
+		line = r->fpos[col - 1].line;
+		col = r->fpos[col - 1].col;
+	}
 	if (sev == PIM_SEV_ERROR) {
 		r->st->errors++;
 		r->row_errors++;
@@ -259,7 +275,7 @@ static int plan_columns(run *r, const pim_csv_row *row, int has_header)
 	}
 	if (has_header) {
 		for (size_t j = 0; j < row->n; j++) {
-			if (row->len[j] == 0) {
+			if (row->len[j] == 0 && (long)j != r->raw_col) {
 				emitf(r, row->line, j + 1, "empty-header",
 				      PIM_SEV_ERROR,
 				      "column %zu has no name in the header", j + 1);
@@ -279,6 +295,8 @@ static int plan_columns(run *r, const pim_csv_row *row, int has_header)
 	for (size_t j = 0; j < row->n; j++) {
 		colplan *p = &r->plan[j];
 		const char *h = r->header[j];
+		if ((long)j == r->raw_col)
+			continue;
 		if (m) {
 			const pim_colmap *cm = NULL;
 			for (size_t i = 0; i < m->n_cols; i++) {
@@ -454,8 +472,13 @@ static void deliver(run *r, const pim_csv_row *row, const pim_dialect *dia)
 	rec.n_header = r->n_cols;
 	rec.has_header = r->has_header;
 	rec.dialect = dia;
-	pim_csv_progress(r->csv, &rec.bytes_done, &rec.bytes_total);
-	rec.records_hint = pim_csv_records(r->csv);
+	if (r->csv) {
+		pim_csv_progress(r->csv, &rec.bytes_done, &rec.bytes_total);
+		rec.records_hint = pim_csv_records(r->csv);
+	} else {
+		pim_recin_progress(r->rin, &rec.bytes_done, &rec.bytes_total);
+		rec.records_hint = pim_recin_records(r->rin);
+	}
 	if (r->rec(&rec, r->rctx))
 		r->stop = 1;
 }
@@ -518,6 +541,12 @@ static int process_row(run *r, const pim_csv_row *row,
 		if (len == 0 || (a->type != PIM_TYPE_TEXT &&
 				 a->type != PIM_TYPE_TEXTAREA &&
 				 strspn(v, " \t") == len)) {
+			/* a JSON Lines or XML record without the attribute
+			 * says nothing about it (null or <value/> is empty);
+			 * without the key it cannot be matched */
+			if (row->field[j] == pim_recin_absent &&
+			    (long)r->slots[p->slot].attr != s->key)
+				continue;
 			if (a->required && has_constant(r, p->slot))
 				continue;
 			if (a->required && (a->type == PIM_TYPE_IDENTIFIER))
@@ -660,7 +689,8 @@ static int dup_hit(const pim_uniq_hit *h, void *ctx)
 		snprintf(msg, sizeof msg, "duplicate %s%s: the same value is in "
 			 "%s line %u", is_key ? "key " : "", a->code,
 			 r->paths[h->first_file], h->first_line);
-	emit(r, h->line, h->field + 1, NULL, a->code,
+	/* a field index means nothing in a JSON Lines or XML file */
+	emit(r, h->line, r->file_csv[h->file] ? h->field + 1 : 0, NULL, a->code,
 	     is_key ? "duplicate-key" : "unique", PIM_SEV_ERROR, msg, NULL, 0);
 	r->st->invalid_rows++; /* may count a row that had other errors */
 	return r->stop;
@@ -876,6 +906,141 @@ static int half_finish(run *r, half *h)
 	return rc;
 }
 
+/* The file cannot be read: one diagnostic, and the run goes on. */
+static int io_failed(run *r, const char *path, const char *err)
+{
+	pim_diag dg;
+	memset(&dg, 0, sizeof dg);
+	dg.file = path;
+	dg.code = "io";
+	dg.message = err;
+	dg.severity = PIM_SEV_ERROR;
+	r->st->errors++;
+	if (r->diag)
+		r->diag(&dg, r->dctx);
+	return PIM_EIO;
+}
+
+/* A record the reader could not read: reported by it, rejected whole. */
+static void deliver_broken(run *r, const pim_csv_row *row,
+			   const pim_dialect *dia)
+{
+	r->st->rows++;
+	r->st->invalid_rows++;
+	r->row_errors = 1;
+	for (size_t i = 0; i < r->n_slots; i++)
+		r->value[i] = NULL;
+	deliver(r, row, dia);
+}
+
+/* A JSON Lines or XML file: rows from a record reader, one thread. */
+static int run_records(run *r, const char *path, pim_format fmt)
+{
+	pim_recin_opts ro;
+	pim_recin *rd = NULL;
+	const pim_csv_row *hdr;
+	const pim_dialect *dia;
+	pim_csv_row *row;
+	const pim_fpos *pos;
+	unsigned char *lists = NULL;
+	char err[512];
+	int rc, broken, planned = 0;
+
+	memset(&ro, 0, sizeof ro);
+	ro.format = fmt;
+	ro.max_field = r->o->max_field_size;
+	ro.key_name = r->m && r->m->key_column ? r->m->key_column
+		      : r->s->key >= 0	     ? r->s->attrs[r->s->key].code
+					     : NULL;
+	ro.schema_name = pim_schema_name(r->s);
+	err[0] = '\0';
+	rc = pim_recin_open(&rd, path, &ro, reader_diag, r, err, sizeof err);
+	if (rc == PIM_EIO)
+		return io_failed(r, path, err);
+	if (rc == PIM_EDATA)
+		return 0; /* reported: the file is refused as a whole */
+	if (rc)
+		return rc;
+	r->st->files++;
+	r->st->delimiter = 0; /* no CSV dialect */
+	r->st->decimal = '.';
+	r->st->encoding = pim_encoding_name(PIM_ENC_UTF8);
+	r->rin = rd;
+	r->raw_col = pim_recin_raw_col(rd);
+	hdr = pim_recin_header(rd);
+	dia = pim_recin_dialect(rd);
+	if (pim_recin_records(rd) == 0) {
+		if (fmt == PIM_FORMAT_JSONL)
+			emitf(r, 1, 0, "empty-file", PIM_SEV_ERROR,
+			      "the file is empty: no records");
+		else
+			emitf(r, 1, 0, "no-rows", PIM_SEV_WARNING,
+			      "the file has no products");
+		rc = 0;
+		goto out;
+	}
+	r->fpos = pim_recin_header_pos(rd);
+	r->n_fpos = hdr->n;
+	rc = plan_columns(r, hdr, 1);
+	r->fpos = NULL;
+	planned = rc == 0;
+	if (rc && rc != PIM_EDATA)
+		goto out;
+	/* 2: the reject file writes JSON Lines records as they were */
+	r->has_header = r->raw_col >= 0 ? 2 : 1;
+	if (planned) {
+		lists = pim_calloc(hdr->n + 1, 1);
+		if (!lists) {
+			rc = PIM_ENOMEM;
+			goto out;
+		}
+		for (size_t j = 0; j < hdr->n; j++)
+			lists[j] = r->plan[j].slot < 0 ||
+				   r->s->attrs[r->slots[r->plan[j].slot].attr]
+						   .type == PIM_TYPE_MULTISELECT;
+		pim_recin_set_lists(rd, lists);
+	}
+	rc = 0;
+	while (!r->stop && (rc = pim_recin_next(rd, &row, &pos, &broken)) == 1) {
+		rc = 0;
+		if (!planned)
+			continue; /* the reader still reports what it finds */
+		r->fpos = pos;
+		r->n_fpos = row->n;
+		if (broken)
+			deliver_broken(r, row, dia);
+		else
+			rc = process_row(r, row, dia);
+		r->fpos = NULL;
+		if (rc)
+			break;
+	}
+out:
+	r->fpos = NULL;
+	r->rin = NULL;
+	r->raw_col = -1;
+	pim_recin_close(rd);
+	pim_free(lists);
+	free_header(r);
+	return rc < 0 ? rc : 0;
+}
+
+static pim_format file_format(const pim_validate_options *o,
+			      const char *path)
+{
+	const char *dot = strrchr(path, '.'), *slash = strrchr(path, '/');
+
+	if (o->format != PIM_FORMAT_AUTO)
+		return o->format;
+	if (!dot || (slash && dot < slash))
+		return PIM_FORMAT_CSV;
+	if (!strcasecmp(dot, ".jsonl") || !strcasecmp(dot, ".ndjson"))
+		return PIM_FORMAT_JSONL;
+	if (!strcasecmp(dot, ".xml"))
+		return PIM_FORMAT_XML;
+	return PIM_FORMAT_CSV;
+}
+
 static int run_file(run *r, const char *path)
 {
 	pim_dialect d = PIM_DIALECT_INIT;
@@ -903,20 +1068,12 @@ static int run_file(run *r, const char *path)
 			return PIM_EINVALID;
 		d.encoding = (pim_encoding)e;
 	}
+	if (!r->file_csv[r->file_index])
+		return run_records(r, path, file_format(r->o, path));
 	rc = pim_csv_open(&csv, path, &d, r->o->max_field_size, reader_diag, r,
 			  err, sizeof err);
-	if (rc == PIM_EIO) {
-		pim_diag dg;
-		memset(&dg, 0, sizeof dg);
-		dg.file = path;
-		dg.code = "io";
-		dg.message = err;
-		dg.severity = PIM_SEV_ERROR;
-		r->st->errors++;
-		if (r->diag)
-			r->diag(&dg, r->dctx);
-		return rc;
-	}
+	if (rc == PIM_EIO)
+		return io_failed(r, path, err);
 	if (rc == PIM_EDATA)
 		return 0; /* reported: the file cannot be read as text */
 	if (rc)
@@ -1001,6 +1158,8 @@ int pim_pipeline_run(pim_validate_stats *st, const pim_schema *s,
 		return PIM_EINVALID;
 	if (o->encoding && pim_encoding_parse(o->encoding) < 0)
 		return PIM_EINVALID;
+	if ((unsigned)o->format > PIM_FORMAT_BMECAT)
+		return PIM_EINVALID;
 	if (n > 65535)
 		return PIM_ELIMIT;
 	memset(&r, 0, sizeof r);
@@ -1014,6 +1173,7 @@ int pim_pipeline_run(pim_validate_stats *st, const pim_schema *s,
 	r.rctx = rctx;
 	r.paths = paths;
 	r.n_paths = n;
+	r.raw_col = -1;
 	pim_buf_init(&r.tmp, 0);
 	pim_buf_init(&r.tmp2, 0);
 	if ((rc = pim_slots_build(&r.slots, &r.n_slots, s)))
@@ -1023,11 +1183,14 @@ int pim_pipeline_run(pim_validate_stats *st, const pim_schema *s,
 	r.slot_field = pim_calloc(r.n_slots + 1, sizeof *r.slot_field);
 	r.slot_unique = pim_calloc(r.n_slots + 1, sizeof *r.slot_unique);
 	r.given = pim_calloc(r.n_slots + 1, 1);
+	r.file_csv = pim_calloc(n + 1, 1);
 	if (!r.vals || !r.value || !r.slot_field || !r.slot_unique ||
-	    !r.given) {
+	    !r.given || !r.file_csv) {
 		rc = PIM_ENOMEM;
 		goto out;
 	}
+	for (size_t i = 0; i < n; i++)
+		r.file_csv[i] = file_format(o, paths[i]) == PIM_FORMAT_CSV;
 	for (size_t i = 0; i < r.n_slots; i++)
 		r.slot_unique[i] = s->attrs[r.slots[i].attr].unique ||
 				   (long)r.slots[i].attr == s->key;
@@ -1088,6 +1251,7 @@ out:
 	pim_free(r.slot_field);
 	pim_free(r.slot_unique);
 	pim_free(r.given);
+	pim_free(r.file_csv);
 	pim_free(r.check_l);
 	pim_free(r.check_r);
 	pim_free(r.const_slot);

@@ -159,11 +159,9 @@ static int parse_decimal(pim_buf *out, const char *s, size_t len, char dec,
 					      1e12, 1e13, 1e14, 1e15, 1e16,
 					      1e17, 1e18 };
 		if (digits <= 18 && frac <= 18)
-			*val = (double)mant / p10[frac];
+			*val = (double)mant / p10[frac] * (neg ? -1 : 1);
 		else
-			*val = strtod(tmp, NULL);
-		if (neg)
-			*val = -*val;
+			*val = strtod(tmp, NULL); /* tmp has the sign */
 	}
 	if (strcmp(tmp, "-0") == 0 || (neg && strspn(tmp + 1, "0.") ==
 						      strlen(tmp + 1)))

@@ -116,13 +116,27 @@ int yml_parse(yml_doc *doc, const char *name, const char *data, size_t len,
 		yml_node *n = NULL;
 
 		if (!yaml_parser_parse(&parser, &ev)) {
+			unsigned long line = parser.problem_mark.line + 1;
+			unsigned long col = parser.problem_mark.column + 1;
+			/* a reader error (bad byte) gives only an offset */
+			if (parser.error == YAML_READER_ERROR) {
+				line = col = 1;
+				for (size_t i = 0;
+				     i < parser.problem_offset && i < len; i++) {
+					if (doc->text[i] == '\n') {
+						line++;
+						col = 1;
+					} else if (((unsigned char)doc->text[i] &
+						    0xC0) != 0x80) {
+						col++;
+					}
+				}
+			}
 			snprintf(msg, sizeof msg, "YAML syntax: %s%s%s",
 				 parser.problem ? parser.problem : "error",
 				 parser.context ? " " : "",
 				 parser.context ? parser.context : "");
-			report(diag, ctx, doc->name,
-			       (unsigned long)parser.problem_mark.line + 1,
-			       (unsigned long)parser.problem_mark.column + 1, msg);
+			report(diag, ctx, doc->name, line, col, msg);
 			rc = PIM_EPARSE;
 			break;
 		}

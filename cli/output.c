@@ -1,0 +1,99 @@
+/*
+ * output.c - how the pim command writes product values: for people (units
+ * as symbols), as CSV cells (spreadsheet formulas neutralised) and as
+ * typed JSON (numbers as numbers, prices and measures as objects).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+void cli_csv_cell(FILE *out, const char *s, char delim, int raw)
+{
+	int formula, quote;
+
+	if (!s)
+		s = "";
+	formula = !raw && s[0] && strchr("=+-@\t\r", s[0]);
+	quote = formula || strchr(s, delim) || strpbrk(s, "\"\n\r");
+	if (!quote) {
+		fputs(s, out);
+		return;
+	}
+	fputc('"', out);
+	if (formula)
+		fputc('\'', out);
+	/* the text between quotes in one piece, each quote doubled */
+	for (const char *q; (q = strchr(s, '"')); s = q + 1) {
+		fwrite(s, 1, (size_t)(q - s) + 1, out);
+		fputc('"', out);
+	}
+	fputs(s, out);
+	fputc('"', out);
+}
+
+const char *cli_value_text(char *buf, size_t len, const pim_view_column *c,
+			   const char *v)
+{
+	size_t n;
+
+	if (!v)
+		return NULL;
+	n = strlen(v);
+	/* "33.99 KGM" reads "33.99 kg" */
+	if (c->unit && c->unit_symbol && n > strlen(c->unit) + 1 &&
+	    !strcmp(v + n - strlen(c->unit), c->unit) &&
+	    v[n - strlen(c->unit) - 1] == ' ') {
+		snprintf(buf, len, "%.*s %s", (int)(n - strlen(c->unit)) - 1, v,
+			 c->unit_symbol);
+		return buf;
+	}
+	return v;
+}
+
+/* The typed JSON writer is the library's, so that `pim export` and the
+ * other commands write values the same way. */
+void cli_json_value(FILE *out, pim_type type, const char *v)
+{
+	pim_json_write_value(out, type, v);
+}
+
+size_t cli_text_width(const char *s)
+{
+	size_t n = 0;
+
+	for (; s && *s; s++)
+		if (((unsigned char)*s & 0xC0) != 0x80)
+			n++;
+	return n;
+}
+
+void cli_pad(FILE *out, const char *s, size_t width)
+{
+	size_t w = cli_text_width(s);
+
+	fputs(s, out);
+	for (; w < width; w++)
+		fputc(' ', out);
+}
+
+void cli_key_diag_text(FILE *out, const pim_diag *d)
+{
+	fprintf(out, "pim: %s%s%s: %s[%s]: %s", d->key ? d->key : "",
+		d->attribute ? " " : "", d->attribute ? d->attribute : "",
+		d->severity == PIM_SEV_WARNING ? "warning" : "error",
+		d->code ? d->code : "error", d->message);
+	if (d->value)
+		fprintf(out, ": '%s'", d->value);
+	fputc('\n', out);
+}
+
+int cli_print_change(const char *sku, const char *attr, const char *old,
+		     const char *new_value, void *ctx)
+{
+	(void)ctx;
+	printf("%s %s: %s \xE2\x86\x92 %s\n", sku, attr, old ? old : "(empty)",
+	       new_value ? new_value : "(empty)");
+	return ferror(stdout) ? 1 : 0;
+}

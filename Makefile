@@ -51,7 +51,7 @@ MAN_PAGES = $(sort $(wildcard man/*.[1-9]))
         install-test symbols-test truth-test crash-test concurrency-test \
         alloc-test backup-test hostile-test report-html-test \
         uninstall clean bench fuzz fuzz-build fuzz-smoke fuzz-regress \
-        sanitize valgrind-cli
+        sanitize valgrind-cli valgrind-unit
 
 all: $(BUILD)/$(SOLIB) $(BUILD)/libpim.a $(BUILD)/pim $(BUILD)/libpim.pc
 
@@ -215,6 +215,14 @@ sanitize: deps
 	$(MAKE) BUILD=build-asan WERROR=-Werror \
 	    OPT="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 	    LDFLAGS="-fsanitize=address,undefined" unit cli-test
+
+# The unit tests under valgrind: any error or definite leak fails.
+valgrind-unit: deps $(UNIT_BIN)
+	@fail=0; for t in $(UNIT_BIN); do \
+	    PIM_TEST_DATA=tests/data valgrind --quiet --error-exitcode=99 \
+	        --leak-check=full --errors-for-leak-kinds=definite,indirect \
+	        $$t >/dev/null || { echo "valgrind-unit: $$t failed"; fail=1; }; \
+	done; [ $$fail = 0 ] && echo "valgrind-unit: $(words $(UNIT_BIN)) test programs clean"; exit $$fail
 
 # Under valgrind the cases take long: two at a time, one per core.
 # VALGRIND_GROUPS picks groups of cases (default: all); CI gives the

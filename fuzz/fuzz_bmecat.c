@@ -2,56 +2,8 @@
  * fuzz_bmecat.c - libFuzzer target for BMEcat input (BMEcat 2005 PRODUCT
  * or 1.2 ARTICLE, lib/bmecatin.c): the whole validation pipeline
  * (pim_validate with PIM_FORMAT_BMECAT) on one file against the example
- * schema; `pim import --format bmecat` reads the same way. Byte 0 is read
- * as by fuzz_validate: bits 0-1 no mapping, the Nordic or the standard
- * mapping; bit 4 a --max-errors of 3; bit 5 a 50-byte field limit. The
- * rest is the file.
+ * schema; `pim import --format bmecat` reads the same way. The same target
+ * as fuzz_xml.c (which see for how byte 0 is read) with another format.
  */
-#include "fuzz.h"
-
-static pim_schema *schema;
-static pim_mapping *nordic, *standard;
-
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	if (pim_schema_load_buffer(&schema, "schema.yaml", fz_example_schema,
-				   fz_example_schema_len, NULL, NULL) != 0 ||
-	    pim_mapping_load_buffer(&nordic, "nordic-pricelist.yaml",
-				    fz_nordic_mapping, fz_nordic_mapping_len,
-				    schema, NULL, NULL) != 0 ||
-	    pim_mapping_load_buffer(&standard, "standard-pricelist.yaml",
-				    fz_standard_mapping,
-				    fz_standard_mapping_len, schema, NULL,
-				    NULL) != 0)
-		abort();
-	return 0;
-}
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
-{
-	pim_validate_options vo = PIM_VALIDATE_OPTIONS_INIT;
-	pim_validate_stats st;
-	unsigned long errors = 0;
-	const char *path;
-	int rc;
-
-	if (size < 1)
-		return 0;
-	switch (data[0] & 3) {
-	case 1: vo.mapping = nordic; break;
-	case 2: vo.mapping = standard; break;
-	default: break;
-	}
-	vo.max_errors = (data[0] & 16) ? 3 : 0;
-	if (data[0] & 32)
-		vo.max_field_size = 50;
-	vo.format = PIM_FORMAT_BMECAT;
-	path = fz_file(0, data + 1, size - 1);
-	rc = pim_validate(&st, schema, &path, 1, &vo, fz_diag, &errors);
-	FZ_CHECK(rc == 0 || rc == PIM_EDATA || rc == PIM_EIO);
-	FZ_CHECK(rc != 0 || st.errors == 0);
-	FZ_CHECK(st.files <= 1);
-	return 0;
-}
+#define FUZZ_FORMAT PIM_FORMAT_BMECAT
+#include "fuzz_xml.c"

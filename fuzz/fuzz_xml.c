@@ -7,6 +7,11 @@
  * bit 4 a --max-errors of 3; bit 5 a 50-byte field limit. The rest is the
  * file.
  */
+
+/* fuzz_bmecat.c includes this file with FUZZ_FORMAT set to BMEcat */
+#ifndef FUZZ_FORMAT
+#define FUZZ_FORMAT PIM_FORMAT_XML
+#endif
 #include "fuzz.h"
 
 static pim_schema *schema;
@@ -47,7 +52,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	vo.max_errors = (data[0] & 16) ? 3 : 0;
 	if (data[0] & 32)
 		vo.max_field_size = 50;
-	vo.format = PIM_FORMAT_XML;
+	vo.format = FUZZ_FORMAT;
 	path = fz_file(0, data + 1, size - 1);
 	rc = pim_validate(&st, schema, &path, 1, &vo, fz_diag, &errors);
 	FZ_CHECK(rc == 0 || rc == PIM_EDATA || rc == PIM_EIO);

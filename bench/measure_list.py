@@ -30,7 +30,7 @@ the environment of the runs.
 
 Checked once, outside the timing:
   - the plans (pim list --explain): gtin = G uses the index product_u_gtin,
-    sku = S uses an index, updated since B (B the import's batch) uses the
+    sku = S uses an index, updated since B+1 (B the import's batch) uses the
     index product_updated; the plan lines are reported;
   - every query run once with its output in a file: the point queries find
     one product, pim's listing has as many lines as sqlite3's (plus its
@@ -254,8 +254,12 @@ def bench(a, env, work, checks, big_path, small_path):
                "plan: gtin = G uses product_u_gtin"),
               ("sku = %s" % sku, "USING INDEX",
                "plan: sku = S uses an index"),
-              ("updated since %d" % big["batch"], "USING INDEX product_updated",
-               "plan: updated since B uses product_updated"),
+              # a batch after the import: few products match, so the
+              # range on product_updated beats reading in key order (when
+              # most products match, pim reads in key order instead)
+              ("updated since %d" % (big["batch"] + 1),
+               "USING INDEX product_updated",
+               "plan: updated since B+1 uses product_updated"),
               (FILTER, None, None)]
     plans = [("(no --where) --role sales", plan(a, db, env, None, "sales"))]
     for where, want, name in wheres:

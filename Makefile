@@ -225,9 +225,7 @@ valgrind-unit: deps $(UNIT_BIN)
 	done; [ $$fail = 0 ] && echo "valgrind-unit: $(words $(UNIT_BIN)) test programs clean"; exit $$fail
 
 # Under valgrind the cases take long: two at a time, one per core.
-# VALGRIND_GROUPS picks groups of cases (default: all); CI gives the
-# groups that read outside input (the rest run under ASan, UBSan and
-# LeakSanitizer in `make sanitize`) to stay within its time.
+# VALGRIND_GROUPS picks groups of cases (default: all, as CI runs).
 VALGRIND_GROUPS ?=
 valgrind-cli: deps all
 	CLI_JOBS=2 PIM_VALGRIND=1 PIM=$(abspath $(BUILD)/pim) tests/cli/run \

@@ -46,6 +46,22 @@ void *pim_calloc(size_t n, size_t size)
 	return calloc(n ? n : 1, size ? size : 1);
 }
 
+void *pim_calloc_lines(size_t n, size_t size)
+{
+	size_t bytes;
+	void *p;
+
+	if (alloc_should_fail() || pim_size_mul(&bytes, n ? n : 1,
+						size ? size : 1) ||
+	    pim_size_add(&bytes, bytes, 63))
+		return NULL;
+	bytes &= ~(size_t)63;
+	if (posix_memalign(&p, 64, bytes))
+		return NULL;
+	memset(p, 0, bytes);
+	return p;
+}
+
 void *pim_realloc(void *p, size_t n)
 {
 	if (alloc_should_fail())
@@ -103,13 +119,6 @@ void pim_buf_free(pim_buf *b)
 	b->len = b->cap = 0;
 }
 
-void pim_buf_clear(pim_buf *b)
-{
-	b->len = 0;
-	if (b->data)
-		b->data[0] = '\0';
-}
-
 int pim_buf_reserve(pim_buf *b, size_t extra)
 {
 	size_t need, cap, max = b->max ? b->max : BUF_DEFAULT_MAX;
@@ -134,7 +143,7 @@ int pim_buf_reserve(pim_buf *b, size_t extra)
 	return 0;
 }
 
-int pim_buf_add(pim_buf *b, const void *data, size_t len)
+int pim_buf_add_grow(pim_buf *b, const void *data, size_t len)
 {
 	int rc = pim_buf_reserve(b, len);
 	if (rc)
@@ -144,21 +153,6 @@ int pim_buf_add(pim_buf *b, const void *data, size_t len)
 	b->len += len;
 	b->data[b->len] = '\0';
 	return 0;
-}
-
-int pim_buf_adds(pim_buf *b, const char *s)
-{
-	return pim_buf_add(b, s, strlen(s));
-}
-
-int pim_buf_addc(pim_buf *b, char c)
-{
-	if (b->len + 1 < b->cap) {
-		b->data[b->len++] = c;
-		b->data[b->len] = '\0';
-		return 0;
-	}
-	return pim_buf_add(b, &c, 1);
 }
 
 int pim_buf_vprintf(pim_buf *b, const char *fmt, va_list ap)

@@ -8,6 +8,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <string.h>
 
 typedef struct pim_buf {
 	char *data;  /* always NUL-terminated when non-NULL */
@@ -20,11 +21,40 @@ typedef struct pim_buf {
 
 void pim_buf_init(pim_buf *b, size_t max);
 void pim_buf_free(pim_buf *b);
-void pim_buf_clear(pim_buf *b);
 int pim_buf_reserve(pim_buf *b, size_t extra);
-int pim_buf_add(pim_buf *b, const void *data, size_t len);
-int pim_buf_adds(pim_buf *b, const char *s);
-int pim_buf_addc(pim_buf *b, char c);
+/* The growing side of pim_buf_add. */
+int pim_buf_add_grow(pim_buf *b, const void *data, size_t len);
+
+/* The small helpers are inline: they run for every value of every row. */
+static inline void pim_buf_clear(pim_buf *b)
+{
+	b->len = 0;
+	if (b->data)
+		b->data[0] = '\0';
+}
+
+static inline int pim_buf_add(pim_buf *b, const void *data, size_t len)
+{
+	/* room for len bytes and the NUL (cap is 0 before the first add) */
+	if (len < b->cap - b->len) {
+		if (len)
+			memcpy(b->data + b->len, data, len);
+		b->len += len;
+		b->data[b->len] = '\0';
+		return 0;
+	}
+	return pim_buf_add_grow(b, data, len);
+}
+
+static inline int pim_buf_adds(pim_buf *b, const char *s)
+{
+	return pim_buf_add(b, s, strlen(s));
+}
+
+static inline int pim_buf_addc(pim_buf *b, char c)
+{
+	return pim_buf_add(b, &c, 1);
+}
 int pim_buf_printf(pim_buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 int pim_buf_vprintf(pim_buf *b, const char *fmt, va_list ap)
@@ -38,6 +68,10 @@ char *pim_buf_detach(pim_buf *b);
 void *pim_malloc(size_t n);
 void *pim_calloc(size_t n, size_t size);
 void *pim_realloc(void *p, size_t n);
+/* Zeroed memory on cache lines of its own (aligned to 64 bytes and padded
+ * to a multiple of 64), for what one thread writes while another reads
+ * its neighbours; freed with pim_free. */
+void *pim_calloc_lines(size_t n, size_t size);
 void pim_free(void *p);
 char *pim_strdup(const char *s);
 char *pim_strndup(const char *s, size_t n);

@@ -279,14 +279,21 @@ static void scan_bytes(scan *s, const unsigned char *p, size_t n, char quote)
 
 
 /*
- * The fast detection pass (x86-64 SSE2): 64 bytes at a time, characters
- * of interest become bit masks, the quoted regions come from a prefix XOR
- * of the quote mask, and delimiters are counted per record with popcount.
+ * The fast detection pass (x86-64): 64 bytes at a time, characters of
+ * interest become bit masks (with SSE2, or AVX2 where the CPU has it), the
+ * quoted regions come from a prefix XOR of the quote mask, and delimiters
+ * are counted per record with popcount.
  * It treats LF as the record end; a file with CR-only line ends is scanned
  * again by scan_bytes.
  */
 #if defined(__SSE2__)
-#include <emmintrin.h>
+#include <immintrin.h>
+
+/* One 64-byte block as bit masks, bit i for byte i. */
+typedef struct masks {
+	uint64_t q, lf, cr, nul, sp, dt, d;
+	uint64_t dm[4]; /* the candidate delimiters, as in cand[] */
+} masks;
 
 static inline uint64_t mask64(const __m128i v[4], __m128i c)
 {
@@ -296,16 +303,56 @@ static inline uint64_t mask64(const __m128i v[4], __m128i c)
 	       (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v[3], c)) << 48;
 }
 
-static inline uint64_t digits64(const __m128i v[4])
+static inline __attribute__((always_inline)) void
+masks_sse2(masks *m, const unsigned char *b, char quote)
 {
 	const __m128i z = _mm_set1_epi8('0'), nine = _mm_set1_epi8(9);
-	uint64_t m = 0;
+	__m128i v[4];
+
+	for (int k = 0; k < 4; k++)
+		v[k] = _mm_loadu_si128((const __m128i *)(b + 16 * k));
+	m->q = mask64(v, _mm_set1_epi8(quote));
+	m->lf = mask64(v, _mm_set1_epi8('\n'));
+	m->cr = mask64(v, _mm_set1_epi8('\r'));
+	m->nul = mask64(v, _mm_setzero_si128());
+	m->sp = mask64(v, _mm_set1_epi8(' '));
+	m->dt = mask64(v, _mm_set1_epi8('.'));
+	for (int k = 0; k < 4; k++)
+		m->dm[k] = mask64(v, _mm_set1_epi8(cand[k]));
+	m->d = 0;
 	for (int k = 0; k < 4; k++) {
 		__m128i x = _mm_sub_epi8(v[k], z);
 		__m128i le = _mm_cmpeq_epi8(_mm_max_epu8(x, nine), nine);
-		m |= (uint64_t)(unsigned)_mm_movemask_epi8(le) << (16 * k);
+		m->d |= (uint64_t)(unsigned)_mm_movemask_epi8(le) << (16 * k);
 	}
-	return m;
+}
+
+__attribute__((target("avx2"))) static inline uint64_t
+mask64_avx2(__m256i lo, __m256i hi, __m256i c)
+{
+	return (uint64_t)(unsigned)_mm256_movemask_epi8(_mm256_cmpeq_epi8(lo, c)) |
+	       (uint64_t)(unsigned)_mm256_movemask_epi8(_mm256_cmpeq_epi8(hi, c))
+		       << 32;
+}
+
+__attribute__((target("avx2"))) static inline void
+masks_avx2(masks *m, const unsigned char *b, char quote)
+{
+	const __m256i z = _mm256_set1_epi8('0'), nine = _mm256_set1_epi8(9);
+	__m256i lo = _mm256_loadu_si256((const __m256i *)b);
+	__m256i hi = _mm256_loadu_si256((const __m256i *)(b + 32));
+	__m256i xl = _mm256_sub_epi8(lo, z), xh = _mm256_sub_epi8(hi, z);
+
+	m->q = mask64_avx2(lo, hi, _mm256_set1_epi8(quote));
+	m->lf = mask64_avx2(lo, hi, _mm256_set1_epi8('\n'));
+	m->cr = mask64_avx2(lo, hi, _mm256_set1_epi8('\r'));
+	m->nul = mask64_avx2(lo, hi, _mm256_setzero_si256());
+	m->sp = mask64_avx2(lo, hi, _mm256_set1_epi8(' '));
+	m->dt = mask64_avx2(lo, hi, _mm256_set1_epi8('.'));
+	for (int k = 0; k < 4; k++)
+		m->dm[k] = mask64_avx2(lo, hi, _mm256_set1_epi8(cand[k]));
+	m->d = mask64_avx2(_mm256_max_epu8(xl, nine), _mm256_max_epu8(xh, nine),
+			   nine);
 }
 
 static inline uint64_t prefix_xor(uint64_t m)
@@ -328,23 +375,18 @@ typedef struct fast_state {
 				separator before it */
 } fast_state;
 
+/* The statistics of one block from its masks. */
 static inline __attribute__((always_inline)) void
-scan_block_body(scan *s, fast_state *fs, const unsigned char *b, char quote,
+scan_block_body(scan *s, fast_state *fs, const masks *m,
 		unsigned long long base)
 {
-	__m128i v[4];
-	uint64_t q, inq, lf, cr, nl, dm[4], content, d, cm, dt, nul, sep;
+	uint64_t q = m->q, lf = m->lf, cr = m->cr, nul = m->nul;
+	uint64_t inq, nl, dm[4], content, d = m->d, cm, dt = m->dt, sep;
 	uint64_t done = 0;
 	unsigned long line0 = s->line;
 
-	for (int k = 0; k < 4; k++)
-		v[k] = _mm_loadu_si128((const __m128i *)(b + 16 * k));
-	q = mask64(v, _mm_set1_epi8(quote));
 	inq = prefix_xor(q) ^ (s->in_quote ? ~0ULL : 0);
 	s->in_quote = (int)(inq >> 63);
-	lf = mask64(v, _mm_set1_epi8('\n'));
-	cr = mask64(v, _mm_set1_epi8('\r'));
-	nul = mask64(v, _mm_setzero_si128());
 	/* line ends: CRLF pairs, lone LF, lone CR */
 	{
 		uint64_t crlf = lf & ((cr << 1) | (uint64_t)fs->prev_cr);
@@ -362,14 +404,10 @@ scan_block_body(scan *s, fast_state *fs, const unsigned char *b, char quote,
 						lf & ((nul & -nul) - 1));
 		s->nul += (unsigned long)__builtin_popcountll(nul);
 	}
-	dm[0] = mask64(v, _mm_set1_epi8(','));
-	dm[1] = mask64(v, _mm_set1_epi8(';'));
-	dm[2] = mask64(v, _mm_set1_epi8('\t'));
-	dm[3] = mask64(v, _mm_set1_epi8('|'));
+	for (int k = 0; k < 4; k++)
+		dm[k] = m->dm[k];
 	/* decimal separators: digit , digit and digit . digit */
-	d = digits64(v);
 	cm = dm[0];
-	dt = mask64(v, _mm_set1_epi8('.'));
 	s->comma_dec += (unsigned long)__builtin_popcountll(
 		d & ((cm << 1) | fs->prev_comma) &
 		((d << 2) | fs->prev_digit) & ~inq);
@@ -380,7 +418,7 @@ scan_block_body(scan *s, fast_state *fs, const unsigned char *b, char quote,
 	fs->prev_comma = cm >> 63;
 	fs->prev_dot = dt >> 63;
 
-	content = ~(mask64(v, _mm_set1_epi8(' ')) | cr | lf) | q;
+	content = ~(m->sp | cr | lf) | q;
 	/* a quote with no separator on either side sits inside a field
 	 * (5" screen): libcsv reads it as text, the prefix XOR as a quote,
 	 * so such a file is never split */
@@ -425,32 +463,58 @@ scan_block_body(scan *s, fast_state *fs, const unsigned char *b, char quote,
 		s->record_has_data = 1;
 }
 
-/* The same block scan compiled for CPUs with a popcount instruction. */
-__attribute__((target("popcnt"))) static void
-scan_block_popcnt(scan *s, fast_state *fs, const unsigned char *b, char quote,
-		  unsigned long long base)
+/* n bytes (a multiple of 64) from p, at file offset base; one version per
+ * instruction set, picked once per chunk. */
+__attribute__((target("avx2,popcnt"))) static void
+scan_blocks_avx2(scan *s, fast_state *fs, const unsigned char *p, size_t n,
+		 char quote, unsigned long long base)
 {
-	scan_block_body(s, fs, b, quote, base);
-}
-
-static void scan_block_plain(scan *s, fast_state *fs, const unsigned char *b,
-			     char quote, unsigned long long base)
-{
-	scan_block_body(s, fs, b, quote, base);
-}
-
-static void scan_block(scan *s, fast_state *fs, const unsigned char *b,
-		       char quote, unsigned long long base)
-{
-	static int has_popcnt = -1;
-	if (has_popcnt < 0) {
-		__builtin_cpu_init();
-		has_popcnt = __builtin_cpu_supports("popcnt") ? 1 : 0;
+	masks m;
+	for (size_t i = 0; i < n; i += 64) {
+		masks_avx2(&m, p + i, quote);
+		scan_block_body(s, fs, &m, base + i);
 	}
-	if (has_popcnt)
-		scan_block_popcnt(s, fs, b, quote, base);
+}
+
+__attribute__((target("popcnt"))) static void
+scan_blocks_popcnt(scan *s, fast_state *fs, const unsigned char *p, size_t n,
+		   char quote, unsigned long long base)
+{
+	masks m;
+	for (size_t i = 0; i < n; i += 64) {
+		masks_sse2(&m, p + i, quote);
+		scan_block_body(s, fs, &m, base + i);
+	}
+}
+
+static void scan_blocks_plain(scan *s, fast_state *fs, const unsigned char *p,
+			      size_t n, char quote, unsigned long long base)
+{
+	masks m;
+	for (size_t i = 0; i < n; i += 64) {
+		masks_sse2(&m, p + i, quote);
+		scan_block_body(s, fs, &m, base + i);
+	}
+}
+
+static void scan_blocks(scan *s, fast_state *fs, const unsigned char *p,
+			size_t n, char quote, unsigned long long base)
+{
+	static int level = -1; /* 0 SSE2, 1 and popcount, 2 and AVX2 */
+	if (level < 0) {
+		__builtin_cpu_init();
+		level = !__builtin_cpu_supports("popcnt")  ? 0
+			: !__builtin_cpu_supports("avx2") ? 1
+							  : 2;
+		if (getenv("PIM_NO_AVX2") && level == 2)
+			level = 1; /* lets the tests run the SSE2 path too */
+	}
+	if (level == 2)
+		scan_blocks_avx2(s, fs, p, n, quote, base);
+	else if (level == 1)
+		scan_blocks_popcnt(s, fs, p, n, quote, base);
 	else
-		scan_block_plain(s, fs, b, quote, base);
+		scan_blocks_plain(s, fs, p, n, quote, base);
 }
 
 /* UTF-8 validity with a fast path over ASCII words. */
@@ -461,12 +525,51 @@ static void utf8_scan(scan *s, const unsigned char *p, size_t n,
 
 	while (i < n) {
 		if (!s->need) {
-			while (i + 8 <= n) {
-				uint64_t w;
-				memcpy(&w, p + i, 8);
-				if (w & 0x8080808080808080ULL)
+			/* ASCII words, then whole well-formed sequences in
+			 * place; anything else (a sequence cut by the end of
+			 * the buffer, a bad byte) goes the careful way */
+			for (;;) {
+				unsigned char c, c1;
+				while (i + 16 <= n) {
+					unsigned hi = (unsigned)_mm_movemask_epi8(
+						_mm_loadu_si128(
+							(const __m128i *)(p + i)));
+					if (hi) {
+						i += (unsigned)__builtin_ctz(hi);
+						break;
+					}
+					i += 16;
+				}
+				while (i < n && p[i] < 0x80)
+					i++;
+				if (i + 4 > n)
 					break;
-				i += 8;
+				c = p[i];
+				c1 = p[i + 1];
+				if ((c1 & 0xC0) != 0x80)
+					break;
+				if (c >= 0xC2 && c <= 0xDF) {
+					i += 2;
+					continue;
+				}
+				if ((p[i + 2] & 0xC0) != 0x80)
+					break;
+				if (c >= 0xE0 && c <= 0xEF) {
+					/* no overlong forms, no surrogates */
+					if ((c == 0xE0 && c1 < 0xA0) ||
+					    (c == 0xED && c1 >= 0xA0))
+						break;
+					i += 3;
+					continue;
+				}
+				if (c >= 0xF0 && c <= 0xF4 &&
+				    (p[i + 3] & 0xC0) == 0x80 &&
+				    !(c == 0xF0 && c1 < 0x90) &&
+				    !(c == 0xF4 && c1 >= 0x90)) {
+					i += 4;
+					continue;
+				}
+				break;
 			}
 			while (i < n && p[i] < 0x80)
 				i++;
@@ -505,12 +608,13 @@ static void scan_fast(scan *s, fast_state *fs, const unsigned char *p,
 	size_t i = 0;
 	unsigned long line0 = s->line;
 
-	for (; i + 64 <= n; i += 64)
-		scan_block(s, fs, p + i, quote, s->offset + i);
+	i = n & ~(size_t)63;
+	if (i)
+		scan_blocks(s, fs, p, i, quote, s->offset);
 	if (i < n) {
 		memset(tail, ' ', sizeof tail);
 		memcpy(tail, p + i, n - i);
-		scan_block(s, fs, tail, quote, s->offset + i);
+		scan_blocks(s, fs, tail, 64, quote, s->offset + i);
 	}
 	utf8_scan(s, p, n, line0);
 	s->offset += n;
@@ -558,13 +662,6 @@ static int decode(pim_csv *c)
 	char *in = c->raw, *out = c->utf;
 	size_t inleft = c->raw_len, outleft = 3 * CHUNK + 16;
 
-	if (c->cd == (iconv_t)-1) {
-		memcpy(c->utf, c->raw, c->raw_len);
-		c->utf_len = c->raw_len;
-		c->raw_len = 0;
-		c->utf_pos = 0;
-		return 0;
-	}
 	while (inleft > 0) {
 		size_t r = iconv(c->cd, &in, &inleft, &out, &outleft);
 		if (r != (size_t)-1)
@@ -1021,7 +1118,7 @@ int pim_csv_open(pim_csv **out, const char *path, const pim_dialect *forced,
 	int rc = 0, in_fd = -1, spool_fd = -1;
 
 	*out = NULL;
-	c = pim_calloc(1, sizeof *c);
+	c = pim_calloc_lines(1, sizeof *c); /* two readers run side by side */
 	if (!c)
 		return PIM_ENOMEM;
 	c->fd = -1;
@@ -1137,6 +1234,39 @@ static int next_chunk(pim_csv *c)
 
 	if (c->eof)
 		return 1;
+	if (c->cd == (iconv_t)-1) {
+		/* UTF-8: read straight into the decoded buffer */
+		size_t want = CHUNK;
+		if (c->end && c->end - c->pos < want)
+			want = (size_t)(c->end - c->pos);
+		got = 0;
+		while (got < want) {
+			ssize_t r = pread(c->fd, c->utf + got, want - got,
+					  (off_t)(c->pos + got));
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r < 0)
+				return PIM_EIO;
+			if (r == 0)
+				break;
+			got += (size_t)r;
+		}
+		c->utf_pos = 0;
+		c->utf_len = got;
+		if (c->first_chunk) {
+			c->first_chunk = 0;
+			if (c->d.bom && c->pos == 0 && got >= 3 &&
+			    (unsigned char)c->utf[0] == 0xEF)
+				c->utf_pos = 3;
+		}
+		c->pos += got;
+		c->done += got;
+		if (got == 0) {
+			c->eof = 1;
+			return 1;
+		}
+		return 0;
+	}
 	{
 		size_t want = CHUNK - c->raw_len;
 		if (c->end && c->end - c->pos < want)
@@ -1331,7 +1461,7 @@ int pim_csv_split(pim_csv *c, pim_csv **second, pim_diag_fn diag, void *ctx)
 	*second = NULL;
 	if (!c->split_off || c->split_off >= c->end || c->pos > c->split_off)
 		return 0;
-	n = pim_calloc(1, sizeof *n);
+	n = pim_calloc_lines(1, sizeof *n);
 	if (!n)
 		return PIM_ENOMEM;
 	n->fd = -1;

@@ -607,6 +607,56 @@ static void test_windows1252_detected_and_converted(void **state)
 	rows_free(&rs);
 }
 
+/* Detection's UTF-8 check: well-formed sequences of every length pass,
+ * overlong forms, surrogates, code points past U+10FFFF and cut sequences
+ * make the file Windows-1252; both at the start of a line and after a run
+ * of ASCII long enough for the word-at-a-time skip. */
+static void test_utf8_validity_edge_cases(void **state)
+{
+	static const struct {
+		const char *bytes;
+		int valid;
+	} cases[] = {
+		{ "\xC3\xA5", 1 },          /* å */
+		{ "\xE2\x82\xAC", 1 },      /* € */
+		{ "\xF0\x9F\x98\x80", 1 },  /* U+1F600 */
+		{ "\xF4\x8F\xBF\xBF", 1 },  /* U+10FFFF */
+		{ "\xED\x9F\xBF", 1 },      /* U+D7FF */
+		{ "\xE0\xA0\x80", 1 },      /* U+0800 */
+		{ "\xC0\xA5", 0 },          /* overlong */
+		{ "\xE0\x9F\xBF", 0 },      /* overlong */
+		{ "\xF0\x8F\xBF\xBF", 0 },  /* overlong */
+		{ "\xED\xA0\x80", 0 },      /* surrogate */
+		{ "\xF4\x90\x80\x80", 0 },  /* past U+10FFFF */
+		{ "\xC3", 0 },              /* cut by the delimiter */
+		{ "\xE2\x82", 0 },          /* cut */
+		{ "\xA5", 0 },              /* lone continuation */
+	};
+	char text[512], name[64];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		for (int pad = 0; pad < 2; pad++) {
+			rows rs;
+			recorder r;
+			pim_dialect d;
+			snprintf(text, sizeof text,
+				 "sku,name\nA1,%s%s,\nA2,after\n",
+				 pad ? "an ascii run of more than thirty-two "
+				       "bytes before it "
+				     : "",
+				 cases[i].bytes);
+			snprintf(name, sizeof name, "utf8-%zu-%d.csv", i, pad);
+			read_text(name, text, &rs, &r, &d);
+			if (cases[i].valid)
+				assert_int_equal(d.encoding, PIM_ENC_UTF8);
+			else
+				assert_int_equal(d.encoding, PIM_ENC_CP1252);
+			rows_free(&rs);
+		}
+	}
+}
+
 static void test_neither_utf8_nor_windows1252(void **state)
 {
 	pim_csv *csv = (pim_csv *)1;
@@ -1416,6 +1466,7 @@ int main(void)
 		cmocka_unit_test(test_utf16le_with_bom),
 		cmocka_unit_test(test_utf16be_with_bom),
 		cmocka_unit_test(test_windows1252_detected_and_converted),
+		cmocka_unit_test(test_utf8_validity_edge_cases),
 		cmocka_unit_test(test_neither_utf8_nor_windows1252),
 		cmocka_unit_test(test_utf16_without_bom_refused),
 		cmocka_unit_test(test_utf16be_without_bom_refused),

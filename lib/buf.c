@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #define BUF_DEFAULT_MAX ((size_t)1 << 30)
 
@@ -58,6 +59,27 @@ void *pim_calloc_lines(size_t n, size_t size)
 	bytes &= ~(size_t)63;
 	if (posix_memalign(&p, 64, bytes))
 		return NULL;
+	memset(p, 0, bytes);
+	return p;
+}
+
+void *pim_calloc_huge(size_t n, size_t size)
+{
+	const size_t huge = (size_t)2 << 20;
+	size_t bytes;
+	void *p;
+
+	if (pim_size_mul(&bytes, n ? n : 1, size ? size : 1))
+		return NULL;
+	if (bytes < 2 * huge)
+		return pim_calloc(n, size);
+	if (alloc_should_fail() || pim_size_add(&bytes, bytes, huge - 1))
+		return NULL;
+	bytes &= ~(huge - 1);
+	if (posix_memalign(&p, huge, bytes))
+		return NULL;
+	/* a hint only: where the kernel has no huge pages, small ones do */
+	(void)madvise(p, bytes, MADV_HUGEPAGE);
 	memset(p, 0, bytes);
 	return p;
 }

@@ -72,6 +72,10 @@ void *pim_realloc(void *p, size_t n);
  * to a multiple of 64), for what one thread writes while another reads
  * its neighbours; freed with pim_free. */
 void *pim_calloc_lines(size_t n, size_t size);
+/* Zeroed memory for a big table read at random (a hash table): on huge
+ * pages where the kernel offers them, so that lookups do not also miss
+ * the TLB; freed with pim_free. */
+void *pim_calloc_huge(size_t n, size_t size);
 void pim_free(void *p);
 char *pim_strdup(const char *s);
 char *pim_strndup(const char *s, size_t n);

@@ -25,6 +25,14 @@ typedef struct hset {
 	int with_owner;
 } hset;
 
+/* The home slot of k. The callers set bit 0 of every key (0 marks an
+ * empty slot), so the slot comes from the bits above it: with bit 0 in
+ * it, only odd slots would be homes and the probe runs would grow long. */
+static inline size_t hset_home(uint64_t k, size_t cap)
+{
+	return (size_t)(k >> 1) & (cap - 1);
+}
+
 static void hset_free(hset *h)
 {
 	pim_free(h->key);
@@ -53,8 +61,9 @@ static int hset_reserve(hset *h, size_t n)
 
 static int hset_grow_to(hset *h, size_t ncap)
 {
-	uint64_t *nk = pim_calloc(ncap, sizeof *nk);
-	uint32_t *no = h->with_owner ? pim_calloc(ncap, sizeof *no) : NULL;
+	uint64_t *nk = pim_calloc_huge(ncap, sizeof *nk);
+	uint32_t *no = h->with_owner ? pim_calloc_huge(ncap, sizeof *no)
+				     : NULL;
 
 	if (!nk || (h->with_owner && !no)) {
 		pim_free(nk);
@@ -65,7 +74,8 @@ static int hset_grow_to(hset *h, size_t ncap)
 		size_t j;
 		if (!h->key[i])
 			continue;
-		for (j = h->key[i] & (ncap - 1); nk[j]; j = (j + 1) & (ncap - 1))
+		for (j = hset_home(h->key[i], ncap); nk[j];
+		     j = (j + 1) & (ncap - 1))
 			;
 		nk[j] = h->key[i];
 		if (no)
@@ -84,10 +94,23 @@ static uint32_t hset_get(const hset *h, uint64_t k)
 {
 	if (!h->cap)
 		return 0;
-	for (size_t j = k & (h->cap - 1); h->key[j]; j = (j + 1) & (h->cap - 1))
+	for (size_t j = hset_home(k, h->cap); h->key[j];
+	     j = (j + 1) & (h->cap - 1))
 		if (h->key[j] == k)
 			return h->owner ? h->owner[j] : 1;
 	return 0;
+}
+
+/* Starts loading the slots of k: the tables are bigger than the caches,
+ * and the lookup comes after the catalog's, which hides the wait. */
+static inline void hset_prefetch(const hset *h, uint64_t k)
+{
+	if (h->cap) {
+		size_t j = hset_home(k, h->cap);
+		__builtin_prefetch(&h->key[j]);
+		if (h->owner)
+			__builtin_prefetch(&h->owner[j]);
+	}
 }
 
 static int hset_put(hset *h, uint64_t k, uint32_t owner)
@@ -98,7 +121,7 @@ static int hset_put(hset *h, uint64_t k, uint32_t owner)
 		if (rc)
 			return rc;
 	}
-	for (j = k & (h->cap - 1); h->key[j]; j = (j + 1) & (h->cap - 1))
+	for (j = hset_home(k, h->cap); h->key[j]; j = (j + 1) & (h->cap - 1))
 		if (h->key[j] == k) {
 			if (h->owner)
 				h->owner[j] = owner;
@@ -124,6 +147,7 @@ typedef struct imp {
 	size_t cur_file;
 	int writer_ready;
 	const char **newv;       /* per slot */
+	uint64_t *uniqh;         /* per slot: hash of a unique value */
 	pim_buf src, errs, source;
 	unsigned long errs_line;
 	const char *errs_name;   /* file of the collected errors */
@@ -342,17 +366,19 @@ static int on_record(const pim_record *r, void *ctx)
 	if (!key)
 		return reject(im, r);
 
-	/* a key twice in this import: the first one counts */
+	/* the hashes of the key and the unique values; their slots in the
+	 * sets start loading now */
 	keyh = pim_hash64(key, strlen(key), 0x6b6579) | 1;
 	owner32 = (uint32_t)(keyh >> 32) | 1;
-	if (hset_get(&im->keys, keyh)) {
-		snprintf(msg, sizeof msg,
-			 "duplicate key: %s appears earlier in this import",
-			 key);
-		own_diag(im, r, s->attrs[s->key].code, "duplicate-key", msg, key);
-		return reject(im, r);
+	hset_prefetch(&im->keys, keyh);
+	for (size_t i = 0; im->n_unique && i < cat->n_slots; i++) {
+		const char *v = r->value[i];
+		if (v && i != cat->key_slot &&
+		    s->attrs[cat->slots[i].attr].unique) {
+			im->uniqh[i] = pim_hash64(v, strlen(v), i) | 1;
+			hset_prefetch(&im->uniq, im->uniqh[i]);
+		}
 	}
-
 	/* the record's fingerprint: the same record twice writes nothing */
 	srch = 0x737263ULL ^ ((uint64_t)im->o->mode << 8) ^
 	       (uint64_t)im->o->empty_clear;
@@ -364,6 +390,15 @@ static int on_record(const pim_record *r, void *ctx)
 			continue;
 		v = r->value[i] ? r->value[i] : r->given[i] ? "\1" : "\2";
 		srch = pim_hash64(v, strlen(v), srch + i);
+	}
+
+	/* a key twice in this import: the first one counts */
+	if (hset_get(&im->keys, keyh)) {
+		snprintf(msg, sizeof msg,
+			 "duplicate key: %s appears earlier in this import",
+			 key);
+		own_diag(im, r, s->attrs[s->key].code, "duplicate-key", msg, key);
+		return reject(im, r);
 	}
 
 	/* an empty catalog holds only what this import created, and the
@@ -558,8 +593,7 @@ accepted:
 		const char *v = r->value[i];
 		if (!a->unique || i == cat->key_slot || !v)
 			continue;
-		if ((im->rc = hset_put(&im->uniq,
-				       pim_hash64(v, strlen(v), i) | 1, owner32)))
+		if ((im->rc = hset_put(&im->uniq, im->uniqh[i], owner32)))
 			return 1;
 	}
 	return 0;
@@ -632,7 +666,8 @@ int pim_import(pim_import_stats *st, pim_catalog *cat,
 	pim_cat_now(im.now, sizeof im.now);
 	im.write = pim_calloc(cat->n_slots + 1, 1);
 	im.newv = pim_calloc(cat->n_slots + 1, sizeof *im.newv);
-	if (!im.write || !im.newv) {
+	im.uniqh = pim_calloc(cat->n_slots + 1, sizeof *im.uniqh);
+	if (!im.write || !im.newv || !im.uniqh) {
 		rc = pim_cat_error(cat, PIM_ENOMEM, "out of memory");
 		goto out;
 	}
@@ -757,6 +792,7 @@ out:
 	hset_free(&im.uniq);
 	pim_free(im.write);
 	pim_free(im.newv);
+	pim_free(im.uniqh);
 	pim_buf_free(&im.src);
 	pim_buf_free(&im.errs);
 	pim_buf_free(&im.source);

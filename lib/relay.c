@@ -65,7 +65,9 @@ static block *get_block(relay *q, size_t need)
 		return b;
 	}
 	/* a new block; a row bigger than a block gets one of its own */
-	b = pim_calloc(1, sizeof *b);
+	/* the producer writes its block's length for every item while the
+	 * consumer reads another block: each on a cache line of its own */
+	b = pim_calloc_lines(1, sizeof *b);
 	if (!b)
 		return NULL;
 	b->cap = need > BLOCK_SIZE ? need : BLOCK_SIZE;

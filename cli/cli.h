@@ -124,6 +124,16 @@ const char *cli_value_text(char *buf, size_t len, const pim_view_column *c,
  * arrays for multiselect, else a string; null when NULL. */
 void cli_json_value(FILE *out, pim_type type, const char *v);
 
+/* Opens a temporary file beside `path` (with the permissions a plain
+ * create would give) that cli_outfile_close renames to `path`, so that
+ * readers never see half a file; an interrupt removes it. One at a time.
+ * NULL after an error message. */
+FILE *cli_outfile_open(pim_cli *cli, const char *path);
+
+/* Completes (ok: flushed, synced, renamed into place) or discards the
+ * file of cli_outfile_open. Returns 0, or -1 after an error message. */
+int cli_outfile_close(pim_cli *cli, FILE *f, const char *path, int ok);
+
 /* A diagnostic about a stored product (no file, no line):
  * "pim: SKU attr: error[code]: message: 'value'". */
 void cli_key_diag_text(FILE *out, const pim_diag *d);

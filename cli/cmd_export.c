@@ -141,80 +141,6 @@ static int on_diag(const pim_diag *d, void *ctx)
 	return 0;
 }
 
-/* ---- the output file: a temporary file renamed into place ---------------- */
-
-static char tmp_path[4096];
-
-static void on_signal(int sig)
-{
-	if (tmp_path[0])
-		unlink(tmp_path);
-	signal(sig, SIG_DFL);
-	raise(sig);
-}
-
-static FILE *open_tmp(pim_cli *cli, const char *path)
-{
-	const char *slash = strrchr(path, '/');
-	int dirlen = slash ? (int)(slash - path) + 1 : 0;
-	mode_t mask;
-	FILE *f;
-	int fd, n;
-
-	n = snprintf(tmp_path, sizeof tmp_path, "%.*s.%s.XXXXXX", dirlen, path,
-		     slash ? slash + 1 : path);
-	if (n < 0 || (size_t)n >= sizeof tmp_path) {
-		cli_error(cli, "%s: the name is too long", path);
-		tmp_path[0] = '\0';
-		return NULL;
-	}
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
-	signal(SIGHUP, on_signal);
-	if ((fd = mkstemp(tmp_path)) < 0) {
-		cli_error(cli, "%s: %s", path, strerror(errno));
-		tmp_path[0] = '\0';
-		return NULL;
-	}
-	/* the permissions a plain create would give */
-	mask = umask(0);
-	umask(mask);
-	if (fchmod(fd, 0666 & ~mask) != 0 || !(f = fdopen(fd, "wb"))) {
-		cli_error(cli, "%s: %s", path, strerror(errno));
-		close(fd);
-		unlink(tmp_path);
-		tmp_path[0] = '\0';
-		return NULL;
-	}
-	return f;
-}
-
-/* Completes (ok) or discards the temporary file. Returns 0 or -1. */
-static int close_tmp(pim_cli *cli, FILE *f, const char *path, int ok)
-{
-	int rc = 0;
-
-	if (ok && (fflush(f) != 0 || ferror(f) || fsync(fileno(f)) != 0)) {
-		cli_error(cli, "%s: %s", path, strerror(errno));
-		ok = 0;
-		rc = -1;
-	}
-	if (fclose(f) != 0 && ok) {
-		cli_error(cli, "%s: %s", path, strerror(errno));
-		ok = 0;
-		rc = -1;
-	}
-	if (ok && rename(tmp_path, path) != 0) {
-		cli_error(cli, "%s: %s", path, strerror(errno));
-		rc = -1;
-		ok = 0;
-	}
-	if (!ok)
-		unlink(tmp_path);
-	tmp_path[0] = '\0';
-	return rc;
-}
-
 /* Prints the expression with a caret under column `col`. */
 static void point_at(const char *expr, unsigned long col)
 {
@@ -281,7 +207,7 @@ int cmd_export(pim_cli *cli, int argc, char **argv)
 	if ((rc = cli_open_catalog(cli, &cat, 1)))
 		return cli_exit_code(rc);
 	if (to_file) {
-		if (!(out = open_tmp(cli, o.output))) {
+		if (!(out = cli_outfile_open(cli, o.output))) {
 			pim_catalog_close(cat);
 			return EXIT_RUNTIME;
 		}
@@ -302,7 +228,7 @@ int cmd_export(pim_cli *cli, int argc, char **argv)
 		cli_error(cli, "%s", pim_errmsg(cat));
 	}
 	code = cli_exit_code(rc);
-	if (to_file && close_tmp(cli, out, o.output, rc == 0) && code == 0)
+	if (to_file && cli_outfile_close(cli, out, o.output, rc == 0) && code == 0)
 		code = EXIT_RUNTIME;
 	if (code == EXIT_OK && st.skipped)
 		code = EXIT_DATA;

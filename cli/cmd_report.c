@@ -1220,9 +1220,9 @@ int cmd_report(pim_cli *cli, int argc, char **argv)
 	pim_where_error werr;
 	pim_catalog *cat = NULL;
 	pim_report *rep = NULL;
-	char **av = NULL, *tmp = NULL;
+	char **av = NULL;
 	FILE *out = stdout;
-	int ac = argc, rc, code;
+	int ac = argc, rc, code, to_file = 0;
 	long long id = 0;
 
 	memset(&o, 0, sizeof o);
@@ -1305,27 +1305,12 @@ int cmd_report(pim_cli *cli, int argc, char **argv)
 		goto out;
 	}
 	if (o.output && strcmp(o.output, "-")) {
-		size_t len = strlen(o.output) + 16;
-		int fd;
-		if (!(tmp = malloc(len))) {
-			cli_error(cli, "out of memory");
-			code = EXIT_RUNTIME;
-			goto out;
-		}
-		snprintf(tmp, len, "%s.tmp.XXXXXX", o.output);
-		if ((fd = mkstemp(tmp)) < 0 || !(out = fdopen(fd, "w"))) {
-			cli_error(cli, "%s: %s", o.output, strerror(errno));
-			if (fd >= 0) {
-				close(fd);
-				unlink(tmp);
-			}
-			free(tmp);
-			tmp = NULL;
+		if (!(out = cli_outfile_open(cli, o.output))) {
 			out = stdout;
 			code = EXIT_RUNTIME;
 			goto out;
 		}
-		fchmod(fd, 0644);
+		to_file = 1;
 	}
 	switch (o.format) {
 	case FMT_JSON:
@@ -1340,13 +1325,11 @@ int cmd_report(pim_cli *cli, int argc, char **argv)
 	default:
 		write_text(out, rep, &o);
 	}
-	if (tmp) {
-		int bad = fflush(out) != 0 || ferror(out) || fsync(fileno(out));
-		bad |= fclose(out) != 0;
+	if (to_file) {
+		int bad = cli_outfile_close(cli, out, o.output, !ferror(out));
 		out = stdout;
-		if (bad || rename(tmp, o.output) != 0) {
-			cli_error(cli, "%s: %s", o.output, strerror(errno));
-			unlink(tmp);
+		to_file = 0;
+		if (bad) {
 			code = EXIT_RUNTIME;
 			goto out;
 		}
@@ -1355,7 +1338,8 @@ int cmd_report(pim_cli *cli, int argc, char **argv)
 		fprintf(stderr, "pim: report saved as run %lld\n", id);
 	code = check_thresholds(cli, rep, &o);
 out:
-	free(tmp);
+	if (to_file) /* not completed: the file is not written */
+		cli_outfile_close(cli, out, o.output, 0);
 	for (size_t i = 0; i < o.n_fail; i++)
 		free((char *)o.fail[i].role);
 	if (av) {

@@ -1,11 +1,16 @@
 /*
  * output.c - how the pim command writes product values: for people (units
  * as symbols), as CSV cells (spreadsheet formulas neutralised) and as
- * typed JSON (numbers as numbers, prices and measures as objects).
+ * typed JSON (numbers as numbers, prices and measures as objects); and
+ * output files that appear only when complete.
  */
+#include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -96,4 +101,77 @@ int cli_print_change(const char *sku, const char *attr, const char *old,
 	printf("%s %s: %s \xE2\x86\x92 %s\n", sku, attr, old ? old : "(empty)",
 	       new_value ? new_value : "(empty)");
 	return ferror(stdout) ? 1 : 0;
+}
+
+/* ---- output files: a temporary file renamed into place ----------------- */
+
+static char tmp_path[4096];
+
+static void on_signal(int sig)
+{
+	if (tmp_path[0])
+		unlink(tmp_path);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+FILE *cli_outfile_open(pim_cli *cli, const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	int dirlen = slash ? (int)(slash - path) + 1 : 0;
+	mode_t mask;
+	FILE *f;
+	int fd, n;
+
+	n = snprintf(tmp_path, sizeof tmp_path, "%.*s.%s.XXXXXX", dirlen, path,
+		     slash ? slash + 1 : path);
+	if (n < 0 || (size_t)n >= sizeof tmp_path) {
+		cli_error(cli, "%s: the name is too long", path);
+		tmp_path[0] = '\0';
+		return NULL;
+	}
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGHUP, on_signal);
+	if ((fd = mkstemp(tmp_path)) < 0) {
+		cli_error(cli, "%s: %s", path, strerror(errno));
+		tmp_path[0] = '\0';
+		return NULL;
+	}
+	/* the permissions a plain create would give */
+	mask = umask(0);
+	umask(mask);
+	if (fchmod(fd, 0666 & ~mask) != 0 || !(f = fdopen(fd, "wb"))) {
+		cli_error(cli, "%s: %s", path, strerror(errno));
+		close(fd);
+		unlink(tmp_path);
+		tmp_path[0] = '\0';
+		return NULL;
+	}
+	return f;
+}
+
+int cli_outfile_close(pim_cli *cli, FILE *f, const char *path, int ok)
+{
+	int rc = 0;
+
+	if (ok && (fflush(f) != 0 || ferror(f) || fsync(fileno(f)) != 0)) {
+		cli_error(cli, "%s: %s", path, strerror(errno));
+		ok = 0;
+		rc = -1;
+	}
+	if (fclose(f) != 0 && ok) {
+		cli_error(cli, "%s: %s", path, strerror(errno));
+		ok = 0;
+		rc = -1;
+	}
+	if (ok && rename(tmp_path, path) != 0) {
+		cli_error(cli, "%s: %s", path, strerror(errno));
+		rc = -1;
+		ok = 0;
+	}
+	if (!ok)
+		unlink(tmp_path);
+	tmp_path[0] = '\0';
+	return rc;
 }

@@ -9,6 +9,7 @@
 #include <math.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,131 @@ static int fail(pim_value_err *e, const char *code, const char *fmt, ...)
 	vsnprintf(e->msg, sizeof e->msg, fmt, ap);
 	va_end(ap);
 	return 1;
+}
+
+static int nul_fail(pim_value_err *err)
+{
+	return fail(err, "nul-byte", "the value has a NUL byte");
+}
+
+/*
+ * Word-at-a-time byte tests. Only "is there such a byte in the word" is
+ * asked, which these answer exactly: a borrow crosses into the next byte
+ * only from a byte that is itself below n.
+ */
+#define ONES 0x0101010101010101ULL
+#define HIGHS 0x8080808080808080ULL
+
+static inline uint64_t load64(const char *p)
+{
+	uint64_t w;
+	memcpy(&w, p, sizeof w); /* one unaligned load */
+	return w;
+}
+
+/* Nonzero when a byte of w is below n (n <= 128). */
+static inline uint64_t bytes_below(uint64_t w, unsigned n)
+{
+	return (w - ONES * n) & ~w & HIGHS;
+}
+
+/*
+ * In the loops below, a value of 8 bytes or more ends with one word that
+ * overlaps bytes already seen, instead of a byte at a time.
+ */
+static int has_nul(const char *s, size_t len)
+{
+	size_t i = 0;
+	if (len >= 8) {
+		for (; i + 8 <= len; i += 8)
+			if (bytes_below(load64(s + i), 1))
+				return 1;
+		return i < len && bytes_below(load64(s + len - 8), 1);
+	}
+	for (; i < len; i++)
+		if (!s[i])
+			return 1;
+	return 0;
+}
+
+static int is_ascii(const char *s, size_t len)
+{
+	size_t i = 0;
+	if (len >= 8) {
+		for (; i + 8 <= len; i += 8)
+			if (load64(s + i) & HIGHS)
+				return 0;
+		return i == len || !(load64(s + len - 8) & HIGHS);
+	}
+	for (; i < len; i++)
+		if ((unsigned char)s[i] & 0x80)
+			return 0;
+	return 1;
+}
+
+/* A word of text needing no look: no control byte, no DEL, and no space
+ * when `low` is 0x21 (identifiers). */
+static inline int text_word_ok(uint64_t w, unsigned low)
+{
+	return !(bytes_below(w, low) | bytes_below(w ^ (ONES * 0x7F), 1));
+}
+
+/* The offset of the first byte of a text value that parse_text has to look
+ * at (a control byte, DEL, or a space in an identifier), or len. */
+static size_t text_clean(const char *s, size_t len, int ident)
+{
+	unsigned low = ident ? 0x21 : 0x20;
+	size_t i = 0;
+
+	for (; i + 8 <= len; i += 8)
+		if (!text_word_ok(load64(s + i), low))
+			break;
+	if (i < len && i + 8 > len && len >= 8 &&
+	    text_word_ok(load64(s + len - 8), low))
+		return len;
+	for (; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c < low || c == 0x7F)
+			break;
+	}
+	return i;
+}
+
+/* memcpy for the few bytes of a value, as plain moves: a call to the
+ * library's memcpy costs more than such a copy. */
+static inline void copy_short(char *d, const char *s, size_t n)
+{
+	if (n >= 8) {
+		if (n > 16) {
+			memcpy(d, s, n);
+			return;
+		}
+		memcpy(d, s, 8);
+		memcpy(d + n - 8, s + n - 8, 8);
+	} else if (n >= 4) {
+		memcpy(d, s, 4);
+		memcpy(d + n - 4, s + n - 4, 4);
+	} else if (n) {
+		d[0] = s[0];
+		d[n / 2] = s[n / 2];
+		d[n - 1] = s[n - 1];
+	}
+}
+
+/*
+ * Puts s in b as pim_buf_clear + pim_buf_add would, without the calls when
+ * it fits; when it does not, those calls grow it exactly as before.
+ */
+static inline int buf_set(pim_buf *b, const char *s, size_t n)
+{
+	if (n < b->cap) {
+		copy_short(b->data, s, n);
+		b->data[n] = '\0';
+		b->len = n;
+		return 0;
+	}
+	pim_buf_clear(b);
+	return pim_buf_add(b, s, n);
 }
 
 static int is_space_at(const char *s, size_t len, size_t i, size_t *w)
@@ -47,7 +173,7 @@ static int is_space_at(const char *s, size_t len, size_t i, size_t *w)
 	return 0;
 }
 
-static void trim(const char **s, size_t *len)
+static void trim_slow(const char **s, size_t *len)
 {
 	size_t w;
 	while (*len && is_space_at(*s, *len, 0, &w)) {
@@ -71,19 +197,101 @@ static void trim(const char **s, size_t *len)
 	}
 }
 
-/*
- * Parses a decimal number into canonical form "[-]digits[.digits]" in
- * `out`. Accepts a sign (+, -, U+2212), thousands separators (spaces, and
- * the other of . and , when grouping is consistent), and one decimal
- * separator. Returns 0 or 1 (not a number).
- */
-static int parse_decimal(pim_buf *out, const char *s, size_t len, char dec,
-			 double *val)
+/* Bytes that can start (1) or end (2) a space trim() cuts. */
+static const unsigned char space_edge[256] = {
+	['\t'] = 3, [' '] = 3, [0xC2] = 1, [0xE2] = 1, [0xA0] = 2, [0xAF] = 2,
+};
+
+static inline void trim(const char **s, size_t *len)
 {
-	char tmp[80];
-	size_t t = 0, i = 0, w;
+	/* most values neither start nor end with a space: nothing to do */
+	if (*len && !(space_edge[(unsigned char)(*s)[0]] & 1) &&
+	    !(space_edge[(unsigned char)(*s)[*len - 1]] & 2))
+		return;
+	trim_slow(s, len);
+}
+
+/*
+ * A decimal number as read by scan_decimal, kept as its canonical text
+ * "[-]digits[.digits]": the integer part without leading zeros ("0" when
+ * nothing is left) starts at t[NUM_AT]; the two bytes before it are room
+ * for a carry digit and the sign, so rounding works in place.
+ */
+#define NUM_AT 2
+
+typedef struct decnum {
+	char t[104];
+	size_t il, fl;  /* integer and fraction digits */
+	int neg;        /* a minus sign was given */
+	int nonzero;    /* some digit is not 0 */
+} decnum;
+
+static int scan_general(decnum *n, const char *s, size_t len, char dec,
+			double *val);
+
+static const double p10[] = { 1e0,  1e1,  1e2,  1e3,  1e4,  1e5, 1e6,
+			      1e7,  1e8,  1e9,  1e10, 1e11, 1e12, 1e13,
+			      1e14, 1e15, 1e16, 1e17, 1e18 };
+
+/*
+ * Reads a decimal number. Accepts a sign (+, -, U+2212), thousands
+ * separators (spaces, and the other of . and , when grouping is
+ * consistent), and one decimal separator. Returns 0 or 1 (not a number).
+ */
+static int scan_decimal(decnum *n, const char *s, size_t len, char dec,
+			double *val)
+{
+	unsigned long long mant = 0;
+	size_t i = 0, t = NUM_AT, f0;
+	unsigned nz = 0;
+
+	/* the usual shape in one pass: digits, maybe a fraction, no sign
+	 * or group, at most 18 digits (so the mantissa is exact); anything
+	 * else goes to scan_general, which reads this shape the same way */
+	if (len > 18)
+		return scan_general(n, s, len, dec, val);
+	for (; i < len && (unsigned char)(s[i] - '0') < 10; i++) {
+		unsigned d = (unsigned)(s[i] - '0');
+		mant = mant * 10 + d;
+		nz |= d;
+		n->t[t] = s[i];
+		t += t > NUM_AT || d; /* leading zeros are not kept */
+	}
+	if (i == 0)
+		return scan_general(n, s, len, dec, val);
+	if (t == NUM_AT)
+		n->t[t++] = '0';
+	n->il = t - NUM_AT;
+	f0 = i;
+	if (i < len) {
+		if (s[i] != dec || i + 1 == len)
+			return scan_general(n, s, len, dec, val);
+		n->t[t++] = '.';
+		for (f0 = ++i; i < len && (unsigned char)(s[i] - '0') < 10;
+		     i++) {
+			unsigned d = (unsigned)(s[i] - '0');
+			mant = mant * 10 + d;
+			nz |= d;
+			n->t[t++] = s[i];
+		}
+		if (i < len)
+			return scan_general(n, s, len, dec, val);
+	}
+	n->fl = i - f0;
+	n->neg = 0;
+	n->nonzero = nz != 0;
+	if (val)
+		*val = (double)mant / p10[n->fl];
+	return 0;
+}
+
+/* scan_decimal for any input. */
+static int scan_general(decnum *n, const char *s, size_t len, char dec,
+			double *val)
+{
+	size_t t = NUM_AT, i = 0, w;
 	char grp = dec == ',' ? '.' : ',';
-	int neg = 0, digits = 0, seen_dec = 0, frac = 0;
+	int neg = 0, digits = 0, seen_dec = 0, frac = 0, nonzero = 0;
 	int group_len = -1; /* digits since the last group separator */
 	int grouped = 0;
 	unsigned long long mant = 0;
@@ -98,12 +306,15 @@ static int parse_decimal(pim_buf *out, const char *s, size_t len, char dec,
 		neg = 1; /* U+2212 MINUS SIGN */
 		i = 3;
 	}
-	if (neg)
-		tmp[t++] = '-';
 	for (; i < len; i++) {
 		char c = s[i];
 		if (c >= '0' && c <= '9') {
-			tmp[t++] = c;
+			/* canonical: no leading zeros in the integer part
+			 * (after the separator t is past NUM_AT) */
+			if (c != '0')
+				nonzero = 1;
+			if (t > NUM_AT || c != '0')
+				n->t[t++] = c;
 			if (digits < 19)
 				mant = mant * 10 + (unsigned long long)(c - '0');
 			digits++;
@@ -119,9 +330,10 @@ static int parse_decimal(pim_buf *out, const char *s, size_t len, char dec,
 				return 1;
 			if (grouped && group_len != 3)
 				return 1;
-			if (digits == 0)
-				tmp[t++] = '0';
-			tmp[t++] = '.';
+			if (t == NUM_AT)
+				n->t[t++] = '0';
+			n->il = t - NUM_AT;
+			n->t[t++] = '.';
 			seen_dec = 1;
 			continue;
 		}
@@ -146,28 +358,30 @@ static int parse_decimal(pim_buf *out, const char *s, size_t len, char dec,
 		return 1;
 	if (seen_dec && frac == 0)
 		return 1;
-	tmp[t] = '\0';
-	/* canonical: strip leading zeros of the integer part */
-	{
-		char *p = tmp + neg;
-		while (p[0] == '0' && p[1] >= '0' && p[1] <= '9')
-			memmove(p, p + 1, strlen(p));
+	if (!seen_dec) {
+		if (t == NUM_AT)
+			n->t[t++] = '0';
+		n->il = t - NUM_AT;
 	}
+	n->fl = (size_t)frac;
+	n->neg = neg;
+	n->nonzero = nonzero;
 	if (val) {
-		static const double p10[] = { 1e0, 1e1, 1e2, 1e3, 1e4, 1e5,
-					      1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
-					      1e12, 1e13, 1e14, 1e15, 1e16,
-					      1e17, 1e18 };
-		if (digits <= 18 && frac <= 18)
+		if (digits <= 18 && frac <= 18) {
 			*val = (double)mant / p10[frac] * (neg ? -1 : 1);
-		else
-			*val = strtod(tmp, NULL); /* tmp has the sign */
+		} else {
+			/* strtod reads the canonical text, with the sign
+			 * even of a zero */
+			char tmp[80];
+			size_t k = 0, tl = n->il + (n->fl ? n->fl + 1 : 0);
+			if (neg)
+				tmp[k++] = '-';
+			memcpy(tmp + k, n->t + NUM_AT, tl);
+			tmp[k + tl] = '\0';
+			*val = strtod(tmp, NULL);
+		}
 	}
-	if (strcmp(tmp, "-0") == 0 || (neg && strspn(tmp + 1, "0.") ==
-						      strlen(tmp + 1)))
-		memmove(tmp, tmp + 1, strlen(tmp)); /* no negative zero */
-	pim_buf_clear(out);
-	return pim_buf_adds(out, tmp) ? -1 : 0;
+	return 0;
 }
 
 /* Rewrites canonical decimal text to `dec` fraction digits, rounding half
@@ -238,6 +452,96 @@ static int fix_decimals(pim_buf *b, int dec)
 	return pim_buf_add(b, tmp, k);
 }
 
+/* The canonical text of n. */
+static const char *dec_text(decnum *n, size_t *len)
+{
+	int sign = n->neg && n->nonzero;
+
+	n->t[NUM_AT - 1] = '-';
+	*len = (size_t)sign + n->il + (n->fl ? n->fl + 1 : 0);
+	return n->t + NUM_AT - sign;
+}
+
+static int put_canon(pim_buf *out, decnum *n)
+{
+	size_t len;
+	const char *c = dec_text(n, &len);
+	return buf_set(out, c, len) ? -1 : 0;
+}
+
+/*
+ * Puts n in out as fix_decimals(places) rewrites its canonical text
+ * (places < 0: trailing zeros of the fraction cut), working on the digits
+ * in place by the same rules. out grows as it did when the canonical text
+ * went in first. Returns 0 or a negative code.
+ */
+static int put_number(pim_buf *out, decnum *n, int places)
+{
+	size_t clen, k, b = NUM_AT, il = n->il, fl = n->fl, dot;
+	const char *c = dec_text(n, &clen);
+	char *t = n->t;
+	int sign = n->neg && n->nonzero;
+
+	if (places > 30) { /* never from a schema: the general way */
+		if (buf_set(out, c, clen))
+			return -1;
+		return fix_decimals(out, places);
+	}
+	if (clen >= out->cap) {
+		pim_buf_clear(out);
+		if (pim_buf_add(out, c, clen))
+			return -1;
+	}
+	dot = b + il;
+	if (places < 0) {
+		/* a nonzero digit remains, so the sign stays */
+		while (fl && t[dot + fl] == '0')
+			fl--;
+		k = il + (fl ? fl + 1 : 0);
+	} else {
+		size_t p = (size_t)places;
+		if (fl <= p) {
+			/* zeros added: the digits, and so the sign, stay */
+			if (p) {
+				t[dot] = '.';
+				for (size_t i = fl; i < p; i++)
+					t[dot + 1 + i] = '0';
+			}
+		} else if (t[dot + 1 + p] >= '5') {
+			/* half away from zero; the result is not zero */
+			size_t j = p ? dot + p : dot - 1;
+			for (;;) {
+				if (j == dot) {
+					j--;
+				} else if (t[j] != '9') {
+					t[j]++;
+					break;
+				} else if (j == b) {
+					t[j] = '0';
+					t[--b] = '1';
+					il++;
+					break;
+				} else {
+					t[j--] = '0';
+				}
+			}
+		} else if (il == 1 && t[b] == '0') {
+			/* cut: no sign when all the digits kept are zero */
+			size_t i = 0;
+			while (i < p && t[dot + 1 + i] == '0')
+				i++;
+			if (i == p)
+				sign = 0;
+		}
+		k = il + (p ? p + 1 : 0);
+	}
+	if (sign) {
+		t[--b] = '-';
+		k++;
+	}
+	return buf_set(out, t + b, k) ? -1 : 0;
+}
+
 static int looks_scientific(const char *s, size_t len)
 {
 	int e = 0, d = 0;
@@ -275,26 +579,34 @@ static int check_range(pim_value_err *err, const pim_attr *a, double v,
 int pim_gtin_check_digit(const char *d, size_t n)
 {
 	int sum = 0;
-	/* weights 3,1,3,... from the right of the body */
-	for (size_t i = 0; i < n; i++) {
-		int digit = d[n - 1 - i] - '0';
-		sum += digit * ((i % 2 == 0) ? 3 : 1);
-	}
+	size_t i = 0;
+	/* weights 3,1,3,... from the right of the body, two at a time */
+	for (; i + 1 < n; i += 2)
+		sum += 3 * (d[n - 1 - i] - '0') + (d[n - 2 - i] - '0');
+	if (i < n)
+		sum += 3 * (d[n - 1 - i] - '0');
 	return (10 - sum % 10) % 10;
 }
 
 static int parse_gtin(pim_buf *out, pim_value_err *err, const char *s,
 		      size_t len)
 {
-	if (looks_scientific(s, len))
-		return fail(err, "gtin-scientific",
-			    "a GTIN in scientific notation (a "
-			    "spreadsheet rounded it); the digits are lost, "
-			    "export the column as text");
-	for (size_t i = 0; i < len; i++)
-		if (s[i] < '0' || s[i] > '9')
-			return fail(err, "not-a-gtin",
-				    "a GTIN has only digits");
+	size_t i = 0;
+
+	while (i < len && s[i] >= '0' && s[i] <= '9')
+		i++;
+	if (i < len) {
+		/* scientific notation has a non-digit, so all-digit values
+		 * need not be asked; a NUL byte is a non-digit too */
+		if (has_nul(s, len))
+			return nul_fail(err);
+		if (looks_scientific(s, len))
+			return fail(err, "gtin-scientific",
+				    "a GTIN in scientific notation (a "
+				    "spreadsheet rounded it); the digits are "
+				    "lost, export the column as text");
+		return fail(err, "not-a-gtin", "a GTIN has only digits");
+	}
 	if (len != 8 && len != 12 && len != 13 && len != 14)
 		return fail(err, "gtin-length",
 			    "a GTIN has 8, 12, 13 or 14 digits, not %zu", len);
@@ -305,8 +617,7 @@ static int parse_gtin(pim_buf *out, pim_value_err *err, const char *s,
 				    "GTIN check digit is %c, expected %d",
 				    s[len - 1], want);
 	}
-	pim_buf_clear(out);
-	return pim_buf_add(out, s, len) ? -1 : 0;
+	return buf_set(out, s, len) ? -1 : 0;
 }
 
 static int parse_date(pim_buf *out, pim_value_err *err, const char *s,
@@ -325,20 +636,14 @@ static int parse_date(pim_buf *out, pim_value_err *err, const char *s,
 		iso[7] = '-';
 		memcpy(iso + 8, s, 2);
 	} else {
-		char v[64];
-		show(v, sizeof v, s, len);
 		return fail(err, "date",
 			    "not a date (YYYY-MM-DD or DD.MM.YYYY)");
 	}
 	iso[10] = '\0';
 	ymd = pim_date_ymd(iso, 10);
-	if (ymd < 0) {
-		char v[64];
-		show(v, sizeof v, s, len);
+	if (ymd < 0)
 		return fail(err, "date", "no such date");
-	}
-	pim_buf_clear(out);
-	return pim_buf_add(out, iso, 10) ? -1 : 0;
+	return buf_set(out, iso, 10) ? -1 : 0;
 }
 
 static int parse_bool(pim_buf *out, pim_value_err *err, const char *s,
@@ -353,50 +658,51 @@ static int parse_bool(pim_buf *out, pim_value_err *err, const char *s,
 	if (len < sizeof v) {
 		show(v, sizeof v, s, len);
 		for (int i = 0; yes[i]; i++)
-			if (pim_strcaseeq(v, yes[i])) {
-				pim_buf_clear(out);
-				return pim_buf_adds(out, "true") ? -1 : 0;
-			}
+			if (pim_strcaseeq(v, yes[i]))
+				return buf_set(out, "true", 4) ? -1 : 0;
 		for (int i = 0; no[i]; i++)
-			if (pim_strcaseeq(v, no[i])) {
-				pim_buf_clear(out);
-				return pim_buf_adds(out, "false") ? -1 : 0;
-			}
+			if (pim_strcaseeq(v, no[i]))
+				return buf_set(out, "false", 5) ? -1 : 0;
 	}
 	return fail(err, "boolean",
 		    "not a yes/no value (true/false, yes/no, ja/nei, 1/0, x)");
 }
 
+static inline unsigned char lower(unsigned char c)
+{
+	return c >= 'A' && c <= 'Z' ? (unsigned char)(c + 32) : c;
+}
+
+/* The option that s names, ignoring ASCII case. The option's end is found
+ * while comparing: it matches when it ends exactly at len. */
 static const char *match_option(const pim_attr *a, const char *s, size_t len)
 {
 	for (size_t i = 0; i < a->n_options; i++) {
 		const char *o = a->options[i];
 		size_t k;
-		if (strlen(o) != len)
+		/* lower() changes only bit 0x20: bytes differing elsewhere
+		 * cannot match */
+		if (len && ((unsigned char)(o[0] ^ s[0]) & ~0x20))
 			continue;
 		for (k = 0; k < len; k++) {
 			unsigned char x = (unsigned char)o[k];
 			unsigned char y = (unsigned char)s[k];
-			if (x >= 'A' && x <= 'Z')
-				x = (unsigned char)(x + 32);
-			if (y >= 'A' && y <= 'Z')
-				y = (unsigned char)(y + 32);
-			if (x != y)
+			if (x == y && x)
+				continue;
+			if (!x || lower(x) != lower(y))
 				break;
 		}
-		if (k == len)
+		if (k == len && !o[len])
 			return o;
 	}
 	return NULL;
 }
 
-static int option_fail(pim_value_err *err, const pim_attr *a, const char *s,
-		       size_t len)
+static int option_fail(pim_value_err *err, const pim_attr *a)
 {
-	char v[64], list[160];
+	char list[160];
 	size_t used = 0;
 
-	show(v, sizeof v, s, len);
 	list[0] = '\0';
 	for (size_t i = 0; i < a->n_options && used + 20 < sizeof list; i++)
 		used += (size_t)snprintf(list + used, sizeof list - used, "%s%s",
@@ -406,10 +712,17 @@ static int option_fail(pim_value_err *err, const pim_attr *a, const char *s,
 	return fail(err, "option", "not one of %s", list);
 }
 
-static int parse_text(pim_buf *out, pim_value_err *err, const pim_attr *a,
-		      const char *s, size_t len, int utf8_ok)
+/*
+ * Checks text: encoding, control characters, length. The caller has found
+ * that the bytes before `clean` need no look (see text_clean), and that the
+ * value has no NUL byte.
+ */
+static inline int parse_text(pim_value_err *err, const pim_attr *a,
+			     const char *s, size_t len, size_t clean,
+			     int utf8_ok)
 {
-	size_t chars;
+	size_t chars, i = clean;
+	unsigned low = a->type == PIM_TYPE_IDENTIFIER ? 0x21 : 0x20;
 
 	if (!utf8_ok) {
 		size_t bad = pim_utf8_valid(s, len);
@@ -418,8 +731,13 @@ static int parse_text(pim_buf *out, pim_value_err *err, const pim_attr *a,
 				    "invalid UTF-8 at byte %zu of the value",
 				    bad + 1);
 	}
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
+	while (i < len) {
+		unsigned char c;
+		if (i + 8 <= len && text_word_ok(load64(s + i), low)) {
+			i += 8;
+			continue;
+		}
+		c = (unsigned char)s[i++];
 		if (c > ' ' && c != 0x7F)
 			continue;
 		if (c == ' ') {
@@ -458,16 +776,13 @@ static int parse_text(pim_buf *out, pim_value_err *err, const pim_attr *a,
 	if (a->type == PIM_TYPE_IDENTIFIER && a->max_length < 0 && len > 255)
 		return fail(err, "max-length",
 			    "an identifier has at most 255 bytes, not %zu", len);
-	pim_buf_clear(out);
-	return pim_buf_add(out, s, len) ? -1 : 0;
+	return 0;
 }
 
 static int parse_url(pim_value_err *err, const char *s, size_t len)
 {
 	size_t i, host;
-	char v[80];
 
-	show(v, sizeof v, s, len);
 	if (len > 7 && strncasecmp(s, "http://", 7) == 0)
 		i = 7;
 	else if (len > 8 && strncasecmp(s, "https://", 8) == 0)
@@ -493,10 +808,8 @@ static int parse_url(pim_value_err *err, const char *s, size_t len)
 static int parse_email(pim_value_err *err, const char *s, size_t len)
 {
 	const char *at = memchr(s, '@', len);
-	char v[80];
 	size_t local, dom;
 
-	show(v, sizeof v, s, len);
 	if (!at)
 		return fail(err, "email", "not an e-mail address");
 	local = (size_t)(at - s);
@@ -512,18 +825,23 @@ static int parse_email(pim_value_err *err, const char *s, size_t len)
 	return 0;
 }
 
+/*
+ * Rebuilds a category path in out. The caller has made out's capacity
+ * larger than len, and the path is never longer than the value, so it is
+ * written in place; out->len and the NUL follow each step, as they did.
+ */
 static int parse_category(pim_buf *out, pim_value_err *err, const char *s,
 			  size_t len)
 {
 	size_t i = 0;
-	char v[80];
+	char *d = out->data;
 
-	show(v, sizeof v, s, len);
 	while (len && s[len - 1] == '/')
 		len--;
 	while (i < len && s[i] == '/')
 		i++;
-	pim_buf_clear(out);
+	out->len = 0;
+	d[0] = '\0';
 	if (i == len)
 		return fail(err, "category", "an empty category path");
 	while (i < len) {
@@ -542,22 +860,27 @@ static int parse_category(pim_buf *out, pim_value_err *err, const char *s,
 			if ((unsigned char)seg[k] < 0x20)
 				return fail(err, "category",
 					    "control character in the category path");
-		if ((out->len && pim_buf_addc(out, '/')) ||
-		    pim_buf_add(out, seg, sl))
-			return -1;
+		if (out->len) {
+			d[out->len++] = '/';
+			d[out->len] = '\0';
+		}
+		memcpy(d + out->len, seg, sl);
+		out->len += sl;
+		d[out->len] = '\0';
 		i++;
 	}
 	return 0;
 }
 
 /* Splits "12.5 kg" / "NOK 12,50" into number and word. */
-static int is_alpha(char c)
+static inline int is_alpha(char c)
 {
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+	return (unsigned char)(((unsigned char)c | 0x20) - 'a') < 26;
 }
 
-static void split_suffix(const char *s, size_t len, const char **num,
-			 size_t *nlen, const char **word, size_t *wlen)
+static inline void split_suffix(const char *s, size_t len,
+				const char **num, size_t *nlen,
+				const char **word, size_t *wlen)
 {
 	size_t i = 0, k;
 
@@ -610,22 +933,35 @@ static int format_amount(pim_buf *out, double v)
 	return fix_decimals(out, -1) ? -1 : 0;
 }
 
+/* strcmp() == 0 for codes of a few letters, without the call. */
+static inline int streq(const char *x, const char *y)
+{
+	while (*x && *x == *y) {
+		x++;
+		y++;
+	}
+	return *x == *y;
+}
+
 static int currency_allowed(const pim_attr *a, const char *cur)
 {
 	if (!a->n_currencies)
-		return strcmp(cur, a->currency) == 0;
+		return streq(cur, a->currency);
 	for (size_t i = 0; i < a->n_currencies; i++)
-		if (!strcmp(a->currencies[i], cur))
+		if (streq(a->currencies[i], cur))
 			return 1;
 	return 0;
 }
 
-/* One match block per thread, freed when the thread ends. */
+/* One match block per thread, freed when the thread ends; the thread-local
+ * pointer saves the key lookup on every match. */
 static pthread_key_t md_key;
 static pthread_once_t md_once = PTHREAD_ONCE_INIT;
+static _Thread_local pcre2_match_data *md_cache;
 
 static void md_free(void *p)
 {
+	md_cache = NULL; /* a later destructor may still match */
 	pcre2_match_data_free(p);
 }
 
@@ -636,8 +972,10 @@ static void md_init(void)
 
 static pcre2_match_data *thread_match_data(void)
 {
-	pcre2_match_data *md;
+	pcre2_match_data *md = md_cache;
 
+	if (md)
+		return md;
 	pthread_once(&md_once, md_init);
 	md = pthread_getspecific(md_key);
 	if (!md) {
@@ -647,14 +985,56 @@ static pcre2_match_data *thread_match_data(void)
 			md = NULL;
 		}
 	}
+	md_cache = md;
 	return md;
+}
+
+/* Appends ' ' and w as pim_buf_addc + pim_buf_add would. */
+static int put_suffix(pim_buf *b, const char *w, size_t n)
+{
+	if (b->len + 1 + n < b->cap) {
+		b->data[b->len] = ' ';
+		copy_short(b->data + b->len + 1, w, n);
+		b->len += 1 + n;
+		b->data[b->len] = '\0';
+		return 0;
+	}
+	return pim_buf_addc(b, ' ') || pim_buf_add(b, w, n) ? -1 : 0;
+}
+
+/*
+ * The types whose parsers take no NUL byte: a value they accept has none,
+ * so it is looked for only when they refuse one, and then still reported
+ * first, before anything is written to out.
+ */
+#define TYPE_BIT(t) (1u << (t))
+
+static int nul_refused(pim_type t)
+{
+	return (unsigned)t < 32 &&
+	       (TYPE_BIT(t) &
+		(TYPE_BIT(PIM_TYPE_INTEGER) | TYPE_BIT(PIM_TYPE_NUMBER) |
+		 TYPE_BIT(PIM_TYPE_PRICE) | TYPE_BIT(PIM_TYPE_MEASURE) |
+		 TYPE_BIT(PIM_TYPE_SELECT) | TYPE_BIT(PIM_TYPE_GTIN)));
+}
+
+/* The types read by parse_text first. */
+static int is_text_type(pim_type t)
+{
+	return (unsigned)t < 32 &&
+	       (TYPE_BIT(t) &
+		(TYPE_BIT(PIM_TYPE_IDENTIFIER) | TYPE_BIT(PIM_TYPE_TEXT) |
+		 TYPE_BIT(PIM_TYPE_TEXTAREA) | TYPE_BIT(PIM_TYPE_URL) |
+		 TYPE_BIT(PIM_TYPE_EMAIL) | TYPE_BIT(PIM_TYPE_CATEGORY)));
 }
 
 int pim_value_parse(pim_buf *out, pim_value_err *err, const pim_attr *a,
 		    const char *in, size_t len, const pim_parse_opts *o)
 {
 	static const pim_parse_opts defaults = PIM_PARSE_OPTS_INIT;
-	char dec, v[64];
+	size_t clean = 0;
+	decnum n;
+	char dec;
 	double num = 0;
 	int rc;
 
@@ -667,55 +1047,64 @@ int pim_value_parse(pim_buf *out, pim_value_err *err, const pim_attr *a,
 	/* text keeps its spaces; everything else is read trimmed */
 	if (a->type != PIM_TYPE_TEXT && a->type != PIM_TYPE_TEXTAREA)
 		trim(&in, &len);
-	if (memchr(in, '\0', len))
-		return fail(err, "nul-byte", "the value has a NUL byte");
+	if (is_text_type(a->type)) {
+		/* one pass finds where parse_text must start looking; a NUL
+		 * byte can only be from there on */
+		clean = text_clean(in, len, a->type == PIM_TYPE_IDENTIFIER);
+		if (clean < len && memchr(in + clean, '\0', len - clean))
+			return nul_fail(err);
+	} else if (!nul_refused(a->type) && has_nul(in, len)) {
+		return nul_fail(err);
+	}
 
 	switch (a->type) {
 	case PIM_TYPE_IDENTIFIER:
 	case PIM_TYPE_TEXT:
 	case PIM_TYPE_TEXTAREA:
-		rc = parse_text(out, err, a, in, len, o->utf8_ok);
+		if ((rc = parse_text(err, a, in, len, clean, o->utf8_ok)) == 0)
+			rc = buf_set(out, in, len) ? -1 : 0;
 		break;
 	case PIM_TYPE_URL:
-		if ((rc = parse_text(out, err, a, in, len, o->utf8_ok)) == 0)
+		if ((rc = parse_text(err, a, in, len, clean, o->utf8_ok)) == 0 &&
+		    (rc = buf_set(out, in, len) ? -1 : 0) == 0)
 			rc = parse_url(err, in, len);
 		break;
 	case PIM_TYPE_EMAIL:
-		if ((rc = parse_text(out, err, a, in, len, o->utf8_ok)) == 0)
+		if ((rc = parse_text(err, a, in, len, clean, o->utf8_ok)) == 0 &&
+		    (rc = buf_set(out, in, len) ? -1 : 0) == 0)
 			rc = parse_email(err, in, len);
 		break;
 	case PIM_TYPE_CATEGORY:
-		if ((rc = parse_text(out, err, a, in, len, o->utf8_ok)) == 0)
+		rc = parse_text(err, a, in, len, clean, o->utf8_ok);
+		/* the path is rebuilt from the value at once, so the copy of
+		 * the value is only made when out has to grow for it */
+		if (rc == 0 && len >= out->cap)
+			rc = buf_set(out, in, len) ? -1 : 0;
+		if (rc == 0)
 			rc = parse_category(out, err, in, len);
 		break;
 	case PIM_TYPE_INTEGER:
-		rc = parse_decimal(out, in, len, dec, &num);
-		if (rc == 1 || (rc == 0 && strchr(out->data, '.'))) {
-			show(v, sizeof v, in, len);
-			if (rc == 0) {
-				/* 12.0 is fine, 12.5 is not */
-				fix_decimals(out, -1);
-				if (!strchr(out->data, '.'))
-					goto int_ok;
-			}
-			return fail(err, "not-an-integer",
-				    "not a whole number");
-		}
-	int_ok:
-		if (rc == 0 && fabs(num) > 9.0e15) {
-			show(v, sizeof v, in, len);
+		if (scan_decimal(&n, in, len, dec, &num))
+			return has_nul(in, len) ? nul_fail(err)
+						: fail(err, "not-an-integer",
+						       "not a whole number");
+		if ((rc = put_number(out, &n, -1)))
+			break;
+		/* 12.0 is fine, 12.5 is not */
+		for (size_t k = 0; k < n.fl; k++)
+			if (n.t[NUM_AT + n.il + 1 + k] != '0')
+				return fail(err, "not-an-integer",
+					    "not a whole number");
+		if (fabs(num) > 9.0e15)
 			return fail(err, "max", "the number is too large");
-		}
-		if (rc == 0)
-			rc = check_range(err, a, num, out->data);
+		rc = check_range(err, a, num, out->data);
 		break;
 	case PIM_TYPE_NUMBER:
-		rc = parse_decimal(out, in, len, dec, &num);
-		if (rc == 1) {
-			show(v, sizeof v, in, len);
-			return fail(err, "not-a-number", "not a number");
-		}
-		if (rc == 0 && (rc = fix_decimals(out, a->decimals)) == 0)
+		if (scan_decimal(&n, in, len, dec, &num))
+			return has_nul(in, len) ? nul_fail(err)
+						: fail(err, "not-a-number",
+						       "not a number");
+		if ((rc = put_number(out, &n, a->decimals)) == 0)
 			rc = check_range(err, a, num, out->data);
 		break;
 	case PIM_TYPE_PRICE: {
@@ -725,11 +1114,10 @@ int pim_value_parse(pim_buf *out, pim_value_err *err, const pim_attr *a,
 		split_suffix(in, len, &nump, &nlen, &word, &wlen);
 		/* the amount first: "se nettside" is not a number, whatever
 		 * its words look like */
-		rc = parse_decimal(out, nump, nlen, dec, &num);
-		if (rc == 1)
-			return fail(err, "not-a-number", "not an amount");
-		if (rc)
-			break;
+		if (scan_decimal(&n, nump, nlen, dec, &num))
+			return has_nul(in, len) ? nul_fail(err)
+						: fail(err, "not-a-number",
+						       "not an amount");
 		if (word && wlen == 3) {
 			for (int k = 0; k < 3; k++)
 				cur[k] = (char)(word[k] >= 'a' && word[k] <= 'z'
@@ -741,21 +1129,24 @@ int pim_value_parse(pim_buf *out, pim_value_err *err, const pim_attr *a,
 			   (word[1] == 'r' || word[1] == 'R')) {
 			memcpy(cur, "NOK", 4);
 		} else if (word) {
+			/* out holds the amount, as it always has here */
+			if ((rc = put_canon(out, &n)))
+				break;
 			return fail(err, "currency", "unknown currency");
 		} else {
 			const char *c = o->currency ? o->currency : a->currency;
 			memcpy(cur, c, 3);
 			cur[3] = '\0';
 		}
-		if ((rc = fix_decimals(out, a->decimals >= 0 ? a->decimals
-							     : 2)))
+		if ((rc = put_number(out, &n, a->decimals >= 0 ? a->decimals
+							       : 2)))
 			break;
 		if ((rc = check_range(err, a, num, out->data)))
 			break;
 		if (!currency_allowed(a, cur))
 			return fail(err, "currency",
 				    "%s is not a currency of this catalog", cur);
-		rc = pim_buf_addc(out, ' ') || pim_buf_add(out, cur, 3) ? -1 : 0;
+		rc = put_suffix(out, cur, 3);
 		break;
 	}
 	case PIM_TYPE_MEASURE: {
@@ -764,40 +1155,55 @@ int pim_value_parse(pim_buf *out, pim_value_err *err, const pim_attr *a,
 		const pim_unit *from = o->unit ? o->unit : a->unit;
 		split_suffix(in, len, &nump, &nlen, &word, &wlen);
 		if (word == in)
-			return fail(err, "not-a-number",
-				    "not a number (the unit goes after it)");
-		rc = parse_decimal(out, nump, nlen, dec, &num);
-		if (rc == 1)
-			return fail(err, "not-a-number", "not a number");
-		if (rc)
-			break;
-		if (word) {
-			char u[16];
-			show(u, sizeof u, word, wlen);
-			from = wlen < sizeof u ? pim_unit_find(u) : NULL;
-			if (!from)
-				return fail(err, "unit", "unknown unit '%s'", u);
-		}
-		if (!from || !a->unit)
-			return fail(err, "unit", "no unit for this measure");
-		if (from->dim != a->unit->dim)
-			return fail(err, "unit", "%s is a %s unit; %s needs %s",
-				    from->code, pim_dimension_name(from->dim),
-				    a->code, pim_dimension_name(a->unit->dim));
-		if (from != a->unit) {
-			num = num * from->factor / a->unit->factor;
-			if ((rc = format_amount(out, num)) == 1)
-				return fail(err, "max", "the amount is too large");
-			if (rc)
+			return has_nul(in, len)
+				       ? nul_fail(err)
+				       : fail(err, "not-a-number",
+					      "not a number (the unit goes "
+					      "after it)");
+		if (scan_decimal(&n, nump, nlen, dec, &num))
+			return has_nul(in, len) ? nul_fail(err)
+						: fail(err, "not-a-number",
+						       "not a number");
+		if (!word && from && from == a->unit) {
+			/* the usual case: already in the attribute's unit */
+			if ((rc = put_number(out, &n, a->decimals)))
+				break;
+		} else {
+			/* out holds the amount while the unit is looked at */
+			if ((rc = put_canon(out, &n)))
+				break;
+			if (word) {
+				char u[16];
+				show(u, sizeof u, word, wlen);
+				from = wlen < sizeof u ? pim_unit_find(u) : NULL;
+				if (!from)
+					return fail(err, "unit",
+						    "unknown unit '%s'", u);
+			}
+			if (!from || !a->unit)
+				return fail(err, "unit",
+					    "no unit for this measure");
+			if (from->dim != a->unit->dim)
+				return fail(err, "unit",
+					    "%s is a %s unit; %s needs %s",
+					    from->code,
+					    pim_dimension_name(from->dim),
+					    a->code,
+					    pim_dimension_name(a->unit->dim));
+			if (from != a->unit) {
+				num = num * from->factor / a->unit->factor;
+				if ((rc = format_amount(out, num)) == 1)
+					return fail(err, "max",
+						    "the amount is too large");
+				if (rc)
+					break;
+			}
+			if ((rc = fix_decimals(out, a->decimals)))
 				break;
 		}
-		if ((rc = fix_decimals(out, a->decimals)))
-			break;
 		if ((rc = check_range(err, a, num, out->data)))
 			break;
-		rc = pim_buf_addc(out, ' ') || pim_buf_adds(out, a->unit->code)
-			     ? -1
-			     : 0;
+		rc = put_suffix(out, a->unit->code, strlen(a->unit->code));
 		break;
 	}
 	case PIM_TYPE_BOOLEAN:
@@ -813,9 +1219,10 @@ int pim_value_parse(pim_buf *out, pim_value_err *err, const pim_attr *a,
 	case PIM_TYPE_SELECT: {
 		const char *opt = match_option(a, in, len);
 		if (!opt)
-			return option_fail(err, a, in, len);
-		pim_buf_clear(out);
-		rc = pim_buf_adds(out, opt) ? -1 : 0;
+			return has_nul(in, len) ? nul_fail(err)
+						: option_fail(err, a);
+		/* a matched option is len bytes long */
+		rc = buf_set(out, opt, len) ? -1 : 0;
 		break;
 	}
 	case PIM_TYPE_MULTISELECT: {
@@ -837,7 +1244,7 @@ int pim_value_parse(pim_buf *out, pim_value_err *err, const pim_attr *a,
 				continue;
 			opt = match_option(a, part, pl);
 			if (!opt)
-				return option_fail(err, a, part, pl);
+				return option_fail(err, a);
 			/* skip repeats */
 			{
 				size_t ol = strlen(opt);
@@ -873,20 +1280,25 @@ int pim_value_parse(pim_buf *out, pim_value_err *err, const pim_attr *a,
 		/* one match block per thread; only match or not matters, so
 		 * a small ovector is enough (pcre2_match then returns 0) */
 		pcre2_match_data *md = thread_match_data();
-		int m;
+		int m = PCRE2_ERROR_JIT_BADOPTION;
 		if (!md)
 			return PIM_ENOMEM;
-		m = pcre2_match(a->re, (PCRE2_SPTR)out->data, out->len, 0, 0, md,
-				NULL);
+		/* ASCII is valid UTF-8, so what pcre2_match checks before it
+		 * runs the JIT code can be skipped. Without JIT code,
+		 * pcre2_jit_match says so and pcre2_match does it all. */
+		if (out->data && is_ascii(out->data, out->len))
+			m = pcre2_jit_match(a->re, (PCRE2_SPTR)out->data,
+					    out->len, 0, 0, md, NULL);
+		if (m == PCRE2_ERROR_JIT_BADOPTION)
+			m = pcre2_match(a->re, (PCRE2_SPTR)out->data, out->len,
+					0, 0, md, NULL);
 		if (m < 0 && m != PCRE2_ERROR_NOMATCH &&
 		    m != PCRE2_ERROR_PARTIAL)
 			return fail(err, "pattern",
 				    "the pattern cannot be matched (%d)", m);
-		if (m == PCRE2_ERROR_NOMATCH) {
-			show(v, sizeof v, out->data, out->len);
+		if (m == PCRE2_ERROR_NOMATCH)
 			return fail(err, "pattern",
 				    "does not match the pattern %s", a->pattern);
-		}
 	}
 	return rc;
 }
@@ -894,9 +1306,6 @@ int pim_value_parse(pim_buf *out, pim_value_err *err, const pim_attr *a,
 /* Reads canonical "[-]digits[.digits]" quickly; strtod for the rest. */
 static int canon_number(double *out, const char *s)
 {
-	static const double p10[] = { 1e0,  1e1,  1e2,  1e3,  1e4,  1e5, 1e6,
-				      1e7,  1e8,  1e9,  1e10, 1e11, 1e12, 1e13,
-				      1e14, 1e15, 1e16, 1e17, 1e18 };
 	unsigned long long m = 0;
 	int neg = *s == '-', digits = 0, frac = -1;
 	const char *p = s + neg;

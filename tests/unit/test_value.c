@@ -302,6 +302,29 @@ static void test_number_not_a_number(void **state)
 	BAD("ratio", "1.2.3", "not-a-number");
 }
 
+static void test_number_carry_into_new_digit(void **state)
+{
+	(void)state;
+	OK("ratio2", "9.995", "10.00");
+	OK("ratio2", "-99.999", "-100.00");
+	OK("ratio0", "999.5", "1000");
+	OK("ratio0", "0.5", "1");
+	OK("ratio2", "0.0049", "0.00");
+}
+
+static void test_number_many_digits(void **state)
+{
+	(void)state;
+	/* 18 digits are read at once, more go through strtod: the text is
+	 * the same either way */
+	OK("ratio", "123456789012345678", "123456789012345678");
+	OK("ratio", "1234567890123456789", "1234567890123456789");
+	OK("ratio", "0000000000000000001.50", "1.5");
+	OK("ratio", "-0.000000000000000000", "0");
+	OK("ratio2", "12345678901234567.895", "12345678901234567.90");
+	OK("qty", "000000000000000000000000012", "12");
+}
+
 /* ---- price ------------------------------------------------------------ */
 
 static void test_price_default_currency(void **state)
@@ -686,6 +709,47 @@ static void test_identifier_with_space(void **state)
 {
 	(void)state;
 	BAD("sku", "AB 12", "identifier");
+	/* after the first eight bytes, which are looked at together */
+	BAD("sku", "ABCDEFGHIJ K", "identifier");
+	BAD("sku", "ABCDEFGH-ABCDEFG H", "identifier");
+}
+
+static void test_text_control_char_anywhere(void **state)
+{
+	char v[40];
+
+	(void)state;
+	/* the first byte to look at, at every position of a longer value */
+	for (size_t i = 0; i < 20; i++) {
+		memset(v, 'a', 20);
+		v[20] = '\0';
+		v[i] = '\x01';
+		BAD("title", v, "control-char");
+		v[i] = '\x7F';
+		BAD("title", v, "control-char");
+		v[i] = '\n';
+		BAD("title", v, "control-char");
+		OK("note", v, v);
+		v[i] = ' ';
+		OK("title", v, v);
+		bad_at(__LINE__, "title", "abcdefghijklmnop\0q", 18, &dot,
+		       "nul-byte");
+	}
+	/* a NUL byte is reported before a control character before it */
+	bad_at(__LINE__, "title", "ab\x01" "cdefghij\0", 13, &dot, "nul-byte");
+}
+
+static void test_nul_byte_before_type_errors(void **state)
+{
+	(void)state;
+	bad_at(__LINE__, "qty", "1\0", 2, &dot, "nul-byte");
+	bad_at(__LINE__, "ratio", "12.5\0", 5, &dot, "nul-byte");
+	bad_at(__LINE__, "cost", "NOK 1\0", 6, &dot, "nul-byte");
+	bad_at(__LINE__, "weight", "kg\0 5", 5, &dot, "nul-byte");
+	bad_at(__LINE__, "weight", "5\0 kg", 5, &dot, "nul-byte");
+	bad_at(__LINE__, "color", "red\0", 4, &dot, "nul-byte");
+	bad_at(__LINE__, "gtin", "703518190937\0", 13, &dot, "nul-byte");
+	bad_at(__LINE__, "active", "true\0", 5, &dot, "nul-byte");
 }
 
 static void test_identifier_trimmed(void **state)
@@ -782,6 +846,24 @@ static void test_pattern_mismatch(void **state)
 	(void)state;
 	BAD("code", "abc", "pattern");
 	BAD("code", "ABCD", "pattern");
+	/* not ASCII: matched with the UTF-8 check */
+	BAD("code", "\xC3\x86\xC3\x98\xC3\x85", "pattern");
+	BAD("code", "AB\xC3\x86", "pattern");
+}
+
+static void test_pattern_invalid_utf8_trusted(void **state)
+{
+	static const pim_parse_opts trusted = { '.', 1, NULL, NULL, 1 };
+	pim_value_err err;
+
+	(void)state;
+	/* a caller that vouches for the encoding wrongly still gets the
+	 * pattern's own UTF-8 check, not a match */
+	assert_int_equal(pim_value_parse(&out, &err, attr("code"), "AB\xFF",
+					 3, &trusted),
+			 1);
+	assert_string_equal(err.code, "pattern");
+	assert_non_null(strstr(err.msg, "cannot be matched"));
 }
 
 /* ---- helpers on canonical values ------------------------------------- */
@@ -825,6 +907,8 @@ int main(void)
 		cmocka_unit_test(test_number_rounds_to_decimals),
 		cmocka_unit_test(test_number_rounding_no_negative_zero),
 		cmocka_unit_test(test_number_not_a_number),
+		cmocka_unit_test(test_number_carry_into_new_digit),
+		cmocka_unit_test(test_number_many_digits),
 		cmocka_unit_test(test_price_default_currency),
 		cmocka_unit_test(test_price_decimal_comma),
 		cmocka_unit_test(test_price_below_min),
@@ -872,6 +956,8 @@ int main(void)
 		cmocka_unit_test(test_text_invalid_utf8),
 		cmocka_unit_test(test_text_nul_byte),
 		cmocka_unit_test(test_identifier_with_space),
+		cmocka_unit_test(test_text_control_char_anywhere),
+		cmocka_unit_test(test_nul_byte_before_type_errors),
 		cmocka_unit_test(test_identifier_trimmed),
 		cmocka_unit_test(test_identifier_too_long),
 		cmocka_unit_test(test_url_http_https),
@@ -883,6 +969,7 @@ int main(void)
 		cmocka_unit_test(test_category_empty_level),
 		cmocka_unit_test(test_pattern_match),
 		cmocka_unit_test(test_pattern_mismatch),
+		cmocka_unit_test(test_pattern_invalid_utf8_trusted),
 		cmocka_unit_test(test_value_number),
 	};
 

@@ -48,7 +48,7 @@ UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 MAN_PAGES = $(sort $(wildcard man/*.[1-9]))
 
 .PHONY: all deps check test unit cli-test header-test man-lint demo install \
-        install-test symbols-test truth-test crash-test concurrency-test \
+        install-test symbols-test truth-test pieces-test crash-test concurrency-test \
         alloc-test backup-test hostile-test report-html-test \
         uninstall clean bench fuzz fuzz-build fuzz-smoke fuzz-regress \
         sanitize valgrind-cli valgrind-unit
@@ -163,6 +163,9 @@ cli-test: $(BUILD)/pim
 truth-test: $(BUILD)/pim
 	PIM=$(abspath $(BUILD)/pim) tests/truth/run
 
+pieces-test: $(BUILD)/pim
+	PIM=$(abspath $(BUILD)/pim) tests/pieces/run
+
 man-lint:
 	@for m in $(MAN_PAGES); do mandoc -Tlint -Wwarning $$m || exit 1; done
 	@echo "man pages: $(words $(MAN_PAGES)) checked"
@@ -210,7 +213,7 @@ backup-test: $(BUILD)/pim
 report-html-test: $(BUILD)/pim
 	PIM=$(abspath $(BUILD)/pim) BUILD=$(abspath $(BUILD)) tests/report-html/run
 
-test: all header-test install-test symbols-test man-lint unit cli-test truth-test crash-test concurrency-test alloc-test backup-test fuzz-regress hostile-test report-html-test
+test: all header-test install-test symbols-test man-lint unit cli-test truth-test pieces-test crash-test concurrency-test alloc-test backup-test fuzz-regress hostile-test report-html-test
 
 check: deps
 	$(MAKE) test
@@ -219,7 +222,7 @@ check: deps
 sanitize: deps
 	$(MAKE) BUILD=build-asan WERROR=-Werror \
 	    OPT="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
-	    LDFLAGS="-fsanitize=address,undefined" unit cli-test
+	    LDFLAGS="-fsanitize=address,undefined" unit cli-test pieces-test
 
 # The unit tests under valgrind: any error or definite leak fails.
 valgrind-unit: deps $(UNIT_BIN)

@@ -22,16 +22,19 @@
 #define CHUNK (1u << 20)
 
 struct pim_csv {
-	unsigned long long split_target; /* set before detection */
+	unsigned pieces_wanted; /* set before detection; 0: no pieces */
 	int fd;
 	int own_fd;         /* close fd when done */
 	const char *name;
 	pim_dialect d;
 	unsigned long long size, done;
 	unsigned long long pos, end; /* the byte range this reader reads */
-	unsigned long long split_off; /* a record boundary near the middle,
-					 0 when the file cannot be split */
-	unsigned long split_line;
+	/* record boundaries that cut the file into pieces for several
+	 * readers (none when it cannot be cut) */
+	unsigned long long cut_off[PIM_CSV_PIECES_MAX];
+	unsigned long cut_line[PIM_CSV_PIECES_MAX];
+	unsigned n_cuts;
+	unsigned long long file_end; /* the end of the last piece */
 	unsigned long records;        /* counted by the detection pass */
 	pim_diag_fn diag;
 	void *ctx;
@@ -132,10 +135,14 @@ typedef struct scan {
 	unsigned long nul;
 	unsigned long nul_line;
 	int record_has_data;
-	/* where to split the file for two readers */
-	unsigned long long target, split_off;
-	unsigned long split_line;
-	unsigned long odd_quotes; /* quotes inside a field: no split */
+	/* where to cut the file into pieces: the first record boundary at or
+	 * after each of the targets size * k / pieces */
+	unsigned long long size;
+	unsigned pieces, ncut, tk;
+	unsigned long long target;  /* the next one (number tk); 0: done */
+	unsigned long long cut_off[PIM_CSV_PIECES_MAX];
+	unsigned long cut_line[PIM_CSV_PIECES_MAX];
+	unsigned long odd_quotes; /* quotes inside a field: no cuts */
 } scan;
 
 static const char cand[4] = { ',', ';', '\t', '|' };
@@ -154,6 +161,26 @@ static void end_record(scan *s)
 	s->records++;
 	memset(s->cnt, 0, sizeof s->cnt);
 	s->record_has_data = 0;
+}
+
+/* A record ends at file offset `off` (line `line` starts there): a cut
+ * when the next target is reached. */
+static void maybe_cut(scan *s, unsigned long long off, unsigned long line)
+{
+	if (off < s->target)
+		return;
+	s->cut_off[s->ncut] = off;
+	s->cut_line[s->ncut] = line;
+	s->ncut++;
+	/* the next target past this boundary (small pieces skip some) */
+	s->target = 0;
+	while (++s->tk < s->pieces) {
+		unsigned long long t = s->size * s->tk / s->pieces;
+		if (t > off) {
+			s->target = t;
+			break;
+		}
+	}
 }
 
 static void utf8_bad(scan *s)
@@ -421,7 +448,7 @@ scan_block_body(scan *s, fast_state *fs, const masks *m,
 	content = ~(m->sp | cr | lf) | q;
 	/* a quote with no separator on either side sits inside a field
 	 * (5" screen): libcsv reads it as text, the prefix XOR as a quote,
-	 * so such a file is never split */
+	 * so such a file is never cut */
 	sep = dm[0] | dm[1] | dm[2] | dm[3] | lf | cr | q;
 	{
 		uint64_t before = (sep << 1) | fs->prev_sep;
@@ -449,11 +476,10 @@ scan_block_body(scan *s, fast_state *fs, const masks *m,
 		if (content & rng & ~lf)
 			s->record_has_data = 1;
 		end_record(s);
-		if (s->target && !s->split_off && base + pos + 1 >= s->target) {
-			s->split_off = base + pos + 1;
-			s->split_line = line0 + (unsigned long)__builtin_popcountll(
-							lf & upto);
-		}
+		if (s->target && base + pos + 1 >= s->target)
+			maybe_cut(s, base + pos + 1,
+				  line0 + (unsigned long)__builtin_popcountll(
+						  lf & upto));
 		done = upto;
 		nl &= nl - 1;
 	}
@@ -719,7 +745,12 @@ static int detect_pass(pim_csv *c, scan *sp, int in_fd, int spool_fd,
 	memset(&s, 0, sizeof s);
 	s.line = 1;
 	s.utf8_ok = 1;
-	s.target = c->split_target;
+	if (c->pieces_wanted > 1) {
+		s.size = c->size;
+		s.pieces = c->pieces_wanted;
+		s.tk = 1;
+		s.target = s.size / s.pieces;
+	}
 	for (;;) {
 		const unsigned char *p;
 		size_t n;
@@ -872,13 +903,18 @@ static int detect(pim_csv *c, int in_fd, int spool_fd, char *err,
 		end_record(&s);
 	c->size = total;
 	c->records = s.records;
-	/* a split only where the quotes are unambiguous and the offsets are
+	/* cuts only where the quotes are unambiguous and the offsets are
 	 * those of the file (not of converted UTF-16 text) */
-	if (s.split_off && !s.odd_quotes && !s.in_quote && fast &&
-	    c->d.encoding != PIM_ENC_UTF16LE && c->d.encoding != PIM_ENC_UTF16BE &&
-	    s.split_off < total) {
-		c->split_off = s.split_off;
-		c->split_line = s.split_line;
+	c->file_end = total;
+	if (s.ncut && !s.odd_quotes && !s.in_quote && fast &&
+	    c->d.encoding != PIM_ENC_UTF16LE && c->d.encoding != PIM_ENC_UTF16BE) {
+		for (unsigned k = 0; k < s.ncut; k++) {
+			if (s.cut_off[k] >= total)
+				break;
+			c->cut_off[c->n_cuts] = s.cut_off[k];
+			c->cut_line[c->n_cuts] = s.cut_line[k];
+			c->n_cuts++;
+		}
 	}
 
 	/* encoding */
@@ -1175,10 +1211,22 @@ int pim_csv_open(pim_csv **out, const char *path, const pim_dialect *forced,
 			pim_csv_close(c);
 			return PIM_EIO;
 		}
-		/* big files get a record boundary near the middle, so that
-		 * two threads can read one half each */
-		if (S_ISREG(st.st_mode) && st.st_size >= PIM_CSV_SPLIT_MIN)
-			c->split_target = (unsigned long long)st.st_size / 2;
+		/* big files are cut into pieces of 4 MiB or more, so that
+		 * threads can share them out as they go (tests set smaller
+		 * pieces with PIM_PIECE_SIZE) */
+		const char *ps = getenv("PIM_PIECE_SIZE");
+		unsigned long long piece = ps && atoll(ps) >= 65536
+						   ? (unsigned long long)atoll(ps)
+						   : 4u << 20;
+		if (S_ISREG(st.st_mode) &&
+		    (unsigned long long)st.st_size >= 2 * piece) {
+			unsigned long long k = (unsigned long long)st.st_size /
+					       piece;
+			c->size = (unsigned long long)st.st_size;
+			c->pieces_wanted = k > PIM_CSV_PIECES_MAX
+						   ? PIM_CSV_PIECES_MAX
+						   : (unsigned)k;
+		}
 	}
 	rc = detect(c, in_fd, spool_fd, err, errlen);
 	if (spool_fd >= 0) {
@@ -1454,13 +1502,30 @@ static int next_row(pim_csv *c, pim_csv_row **row)
 	return 1;
 }
 
-int pim_csv_split(pim_csv *c, pim_csv **second, pim_diag_fn diag, void *ctx)
+size_t pim_csv_pieces(pim_csv *c)
+{
+	unsigned k = 0;
+
+	/* the first reader has read ahead: the pieces it has reached are
+	 * its own */
+	while (k < c->n_cuts && c->cut_off[k] < c->pos)
+		k++;
+	if (k == c->n_cuts || c->end < c->file_end)
+		return 1;
+	c->end = c->cut_off[k];
+	/* keep the cuts from k on; piece 0 is the reader's own */
+	memmove(c->cut_off, c->cut_off + k, (c->n_cuts - k) * sizeof c->cut_off[0]);
+	memmove(c->cut_line, c->cut_line + k,
+		(c->n_cuts - k) * sizeof c->cut_line[0]);
+	c->n_cuts -= k;
+	return (size_t)c->n_cuts + 1;
+}
+
+int pim_csv_reader(pim_csv *c, pim_csv **out, pim_diag_fn diag, void *ctx)
 {
 	pim_csv *n;
 
-	*second = NULL;
-	if (!c->split_off || c->split_off >= c->end || c->pos > c->split_off)
-		return 0;
+	*out = NULL;
 	n = pim_calloc_lines(1, sizeof *n);
 	if (!n)
 		return PIM_ENOMEM;
@@ -1472,9 +1537,12 @@ int pim_csv_split(pim_csv *c, pim_csv **second, pim_diag_fn diag, void *ctx)
 	n->diag = diag;
 	n->ctx = ctx;
 	n->max_field = c->max_field;
-	n->line = c->split_line;
-	n->pos = c->split_off;
-	n->end = c->end;
+	n->eof = 1; /* nothing to read until pim_csv_seek_piece */
+	n->finished = 1;
+	n->n_cuts = c->n_cuts;
+	memcpy(n->cut_off, c->cut_off, sizeof n->cut_off);
+	memcpy(n->cut_line, c->cut_line, sizeof n->cut_line);
+	n->file_end = c->file_end;
 	pim_buf_init(&n->carry, 4 * n->max_field + CHUNK);
 	pim_buf_init(&n->data, 4 * n->max_field + CHUNK);
 	n->raw = pim_malloc(CHUNK + 8);
@@ -1489,12 +1557,31 @@ int pim_csv_split(pim_csv *c, pim_csv **second, pim_diag_fn diag, void *ctx)
 	}
 	if (parser_init(n))
 		goto fail;
-	c->end = c->split_off;
-	*second = n;
+	*out = n;
 	return 0;
 fail:
 	pim_csv_close(n);
 	return PIM_ENOMEM;
+}
+
+int pim_csv_seek_piece(pim_csv *c, size_t i)
+{
+	if (i < 1 || i > c->n_cuts)
+		return PIM_EINVALID;
+	c->pos = c->cut_off[i - 1];
+	c->line = c->cut_line[i - 1];
+	c->end = i < c->n_cuts ? c->cut_off[i] : c->file_end;
+	c->eof = 0;
+	c->finished = 0;
+	c->first_chunk = 0;
+	c->raw_len = 0;
+	c->utf_len = c->utf_pos = 0;
+	c->carry_overflow = 0;
+	c->skip_quote = 0;
+	pim_buf_clear(&c->carry);
+	if (c->cd != (iconv_t)-1)
+		iconv(c->cd, NULL, NULL, NULL, NULL);
+	return restart_parser(c);
 }
 
 int pim_csv_next(pim_csv *c, pim_csv_row **row)

@@ -51,7 +51,7 @@ typedef struct pim_csv pim_csv;
 
 #define PIM_CSV_MAX_FIELD (1u << 20)  /* default: 1 MiB per field */
 #define PIM_CSV_MAX_COLUMNS 4096
-#define PIM_CSV_SPLIT_MIN (8u << 20) /* files this big may be split */
+#define PIM_CSV_PIECES_MAX 64         /* into this many pieces at most */
 
 /*
  * Opens `path` ("-" is stdin, spooled to a temporary file) and runs the
@@ -83,14 +83,18 @@ void pim_csv_progress(const pim_csv *csv, unsigned long long *done,
 int pim_csv_next(pim_csv *csv, pim_csv_row **row);
 
 /*
- * For a large file whose quotes are unambiguous, hands the part after a
- * record boundary near the middle to a new reader (*second, with its own
- * diagnostics callback); `csv` then stops at that boundary. Call it before
- * `csv` has read past the middle. *second is NULL when the file cannot be
- * split.
+ * A large file whose quotes are unambiguous is cut at record boundaries
+ * into pieces (of 4 MiB or more) that several readers can share out.
+ * pim_csv_pieces, called on the first reader once it has read the header,
+ * makes that reader stop at the end of piece 0 and returns the number of
+ * pieces (1: the file is not cut). pim_csv_reader makes another reader of
+ * the same file (its diagnostics to diag), which reads nothing until
+ * pim_csv_seek_piece puts it at the start of piece i (1 <= i < pieces);
+ * it then reads to the end of that piece. Returns 0 or a PIM_E* code.
  */
-int pim_csv_split(pim_csv *csv, pim_csv **second, pim_diag_fn diag,
-		  void *ctx);
+size_t pim_csv_pieces(pim_csv *csv);
+int pim_csv_reader(pim_csv *csv, pim_csv **out, pim_diag_fn diag, void *ctx);
+int pim_csv_seek_piece(pim_csv *csv, size_t i);
 
 void pim_csv_close(pim_csv *csv);
 

@@ -148,13 +148,41 @@ static int cmp_hit(const void *a, const void *b)
 	return x->field < y->field ? -1 : x->field > y->field;
 }
 
-/* Finds every repeat with a hash table over the entries (which are in
- * (file, line) order), then reports them sorted. */
 typedef struct hits {
 	pim_uniq_hit *v;
 	size_t n, cap;
 } hits_t;
 
+/* Whether entry x comes before y in the files. */
+static int entry_before(const entry *x, const entry *y)
+{
+	if (x->file != y->file)
+		return x->file < y->file;
+	if (x->line != y->line)
+		return x->line < y->line;
+	return x->field < y->field;
+}
+
+/* The table slot of entry i's value: where it is, or the empty one where
+ * it goes. */
+static size_t find_slot(const uint32_t *tab, size_t size, const entry *v,
+			size_t i)
+{
+	uint64_t key = v[i].h ^ ((uint64_t)v[i].slot << 48);
+	size_t j = (size_t)(key ^ (key >> 29)) & (size - 1);
+
+	for (; tab[j] != UINT32_MAX; j = (j + 1) & (size - 1)) {
+		const entry *f = &v[tab[j]];
+		if (f->h == v[i].h && f->slot == v[i].slot)
+			break;
+	}
+	return j;
+}
+
+/* Finds every repeat with a hash table over the entries: the first pass
+ * keeps, per value, the entry that comes first in the files (the entries
+ * may come in any order: threads read pieces of a file side by side); the
+ * second reports every other one. Sorted by the caller. */
 static int scan(entry *v, size_t n, hits_t *hs)
 {
 	uint32_t *tab;
@@ -167,17 +195,14 @@ static int scan(entry *v, size_t n, hits_t *hs)
 		return PIM_ENOMEM;
 	memset(tab, 0xff, size * sizeof *tab);
 	for (size_t i = 0; i < n; i++) {
-		uint64_t key = v[i].h ^ ((uint64_t)v[i].slot << 48);
-		size_t j = (size_t)(key ^ (key >> 29)) & (size - 1);
-		for (; tab[j] != UINT32_MAX; j = (j + 1) & (size - 1)) {
-			const entry *f = &v[tab[j]];
-			if (f->h == v[i].h && f->slot == v[i].slot)
-				break;
-		}
-		if (tab[j] == UINT32_MAX) {
+		size_t j = find_slot(tab, size, v, i);
+		if (tab[j] == UINT32_MAX || entry_before(&v[i], &v[tab[j]]))
 			tab[j] = (uint32_t)i;
+	}
+	for (size_t i = 0; i < n; i++) {
+		size_t j = find_slot(tab, size, v, i);
+		if (tab[j] == (uint32_t)i)
 			continue;
-		}
 		if (hs->n == hs->cap) {
 			size_t ncap = hs->cap ? hs->cap * 2 : 64;
 			pim_uniq_hit *nv = pim_realloc(hs->v, ncap * sizeof *nv);

@@ -697,10 +697,19 @@ static int dup_hit(const pim_uniq_hit *h, void *ctx)
 	return r->stop;
 }
 
-/* ---- the second half of a big file, in a thread ------------------------ */
+/* ---- the pieces of a big file, shared by two threads ------------------- */
 
-/* Diagnostics of the second half wait here until the first half is done,
- * so that output stays in line order. */
+/*
+ * A big file is cut into pieces (pim_csv_pieces). The calling thread reads
+ * piece 0 and reports as it goes; then it and a helper thread take the
+ * other pieces one at a time, in order, whichever is free first, so that a
+ * slower core gets less of the file. The diagnostics of those pieces wait
+ * in the piece until every piece before it has been reported: the caller
+ * reports them in file order whenever it is between pieces, and at the
+ * end. Each thread has its own copy of the run (values, uniqueness
+ * entries, counts), merged at the end.
+ */
+
 typedef struct dent {
 	unsigned long line, col;
 	pim_severity sev;
@@ -709,136 +718,296 @@ typedef struct dent {
 	int has_val;
 } dent;
 
-typedef struct half {
-	run r;                 /* the thread's own copy of the run */
-	pim_validate_stats st;
-	pim_csv *csv;
-	pthread_t tid;
-	int rc;
-	/* buffered diagnostics */
+typedef struct piece {
 	dent *ents;
 	size_t n, cap;
 	pim_buf arena;
+	FILE *spill;     /* earlier batches, when there were many */
+	int done;        /* read to its end (under pool.mu) */
+} piece;
+
+typedef struct pool pool;
+
+typedef struct worker {
+	run r;                 /* the thread's own copy of the run */
+	pim_validate_stats st;
+	pim_csv *csv;          /* its reader, moved from piece to piece */
+	pool *p;
+	piece *cur;            /* the piece being read */
+	int rc;
+} worker;
+
+struct pool {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	piece *pieces;
+	size_t n_pieces;
+	size_t next;           /* the first piece nobody has taken */
+	size_t reported;       /* pieces [0, reported) are reported */
+	int abort;             /* stop taking pieces (atomic) */
+	worker helper;         /* the thread's */
+	worker own;            /* the caller's reader for later pieces */
+	pthread_t tid;
 	pim_diag_fn real_diag;
 	void *real_ctx;
 	const char *file;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	int first_done;        /* the main thread finished its half */
-	int direct;            /* buffer flushed: report directly */
-} half;
+};
 
-#define HALF_BUFFER_MAX (16u << 20)
+/* Diagnostics beyond this go to a temporary file in batches, so that
+ * memory does not grow with the number of errors in the file. */
+#define PIECE_BATCH (256u << 10)
 
-static void half_flush(half *h)
+static void piece_emit(pool *p, const dent *ents, size_t n, const char *arena)
 {
-	for (size_t i = 0; i < h->n; i++) {
+	for (size_t i = 0; i < n; i++) {
 		pim_diag d;
 		memset(&d, 0, sizeof d);
-		d.file = h->file;
-		d.line = h->ents[i].line;
-		d.col = h->ents[i].col;
-		d.severity = h->ents[i].sev;
-		d.code = h->ents[i].code;
-		d.column = h->ents[i].column;
-		d.attribute = h->ents[i].attribute;
-		d.message = h->arena.data + h->ents[i].msg;
-		d.value = h->ents[i].has_val ? h->arena.data + h->ents[i].val
-					     : NULL;
-		if (h->real_diag)
-			h->real_diag(&d, h->real_ctx);
+		d.file = p->file;
+		d.line = ents[i].line;
+		d.col = ents[i].col;
+		d.severity = ents[i].sev;
+		d.code = ents[i].code;
+		d.column = ents[i].column;
+		d.attribute = ents[i].attribute;
+		d.message = arena + ents[i].msg;
+		d.value = ents[i].has_val ? arena + ents[i].val : NULL;
+		if (p->real_diag && p->real_diag(&d, p->real_ctx))
+			__atomic_store_n(&p->abort, 1, __ATOMIC_RELAXED);
 	}
-	h->n = 0;
-	pim_buf_clear(&h->arena);
 }
 
-static int half_diag(const pim_diag *d, void *ctx)
+/* Writes the batch in memory to the piece's spill file: its counts, its
+ * entries (the strings they point to outlive the run) and its arena.
+ * Returns 0, or -1 when there is no file to write to (the batch stays). */
+static int piece_spill(piece *pc)
 {
-	half *h = ctx;
+	size_t head[2] = { pc->n, pc->arena.len };
+
+	if (!pc->spill && !(pc->spill = tmpfile()))
+		return -1;
+	if (fwrite(head, sizeof head, 1, pc->spill) != 1 ||
+	    fwrite(pc->ents, sizeof *pc->ents, pc->n, pc->spill) != pc->n ||
+	    fwrite(pc->arena.data, 1, pc->arena.len, pc->spill) !=
+		    pc->arena.len)
+		return -1;
+	pc->n = 0;
+	pim_buf_clear(&pc->arena);
+	return 0;
+}
+
+/* Reports a piece: its spilled batches, then the one in memory; frees it. */
+static void piece_report(pool *p, piece *pc)
+{
+	if (pc->spill && fflush(pc->spill) == 0 &&
+	    fseek(pc->spill, 0, SEEK_SET) == 0) {
+		size_t head[2];
+		dent *ents = NULL;
+		char *arena = NULL;
+		while (fread(head, sizeof head, 1, pc->spill) == 1) {
+			dent *ne = pim_realloc(ents, (head[0] + 1) * sizeof *ne);
+			char *na = ne ? pim_realloc(arena, head[1] + 1) : NULL;
+			if (ne)
+				ents = ne;
+			if (na)
+				arena = na;
+			if (!ne || !na ||
+			    fread(ents, sizeof *ents, head[0], pc->spill) !=
+				    head[0] ||
+			    fread(arena, 1, head[1], pc->spill) != head[1])
+				break; /* the rest is lost, not the run */
+			piece_emit(p, ents, head[0], arena);
+		}
+		pim_free(ents);
+		pim_free(arena);
+	}
+	piece_emit(p, pc->ents, pc->n, pc->arena.data);
+	if (pc->spill)
+		fclose(pc->spill);
+	pc->spill = NULL;
+	pim_free(pc->ents);
+	pc->ents = NULL;
+	pc->n = pc->cap = 0;
+	pim_buf_free(&pc->arena);
+}
+
+/* The diagnostics callback of a worker's run: into the current piece. */
+static int piece_diag(const pim_diag *d, void *ctx)
+{
+	worker *w = ctx;
+	piece *pc = w->cur;
 	dent *e;
 
-	if (h->direct)
-		return h->real_diag ? h->real_diag(d, h->real_ctx) : 0;
-	if (h->arena.len > HALF_BUFFER_MAX) {
-		/* full: wait for the first half, then report in order */
-		pthread_mutex_lock(&h->mu);
-		while (!h->first_done)
-			pthread_cond_wait(&h->cv, &h->mu);
-		pthread_mutex_unlock(&h->mu);
-		half_flush(h);
-		h->direct = 1;
-		return h->real_diag ? h->real_diag(d, h->real_ctx) : 0;
-	}
-	if (h->n == h->cap) {
-		size_t ncap = h->cap ? h->cap * 2 : 256;
-		dent *nv = pim_realloc(h->ents, ncap * sizeof *nv);
+	if (pc->arena.len > PIECE_BATCH)
+		(void)piece_spill(pc); /* else it stays in memory */
+	if (pc->n == pc->cap) {
+		size_t ncap = pc->cap ? pc->cap * 2 : 256;
+		dent *nv = pim_realloc(pc->ents, ncap * sizeof *nv);
 		if (!nv)
 			return 0; /* the diagnostic is lost, not the run */
-		h->ents = nv;
-		h->cap = ncap;
+		pc->ents = nv;
+		pc->cap = ncap;
 	}
-	e = &h->ents[h->n];
+	e = &pc->ents[pc->n];
 	e->line = d->line;
 	e->col = d->col;
 	e->sev = d->severity;
 	e->code = d->code;
 	e->column = d->column;
 	e->attribute = d->attribute;
-	e->msg = h->arena.len;
-	if (pim_buf_adds(&h->arena, d->message) || pim_buf_addc(&h->arena, 0))
+	e->msg = pc->arena.len;
+	if (pim_buf_adds(&pc->arena, d->message) || pim_buf_addc(&pc->arena, 0))
 		return 0;
 	e->has_val = d->value != NULL;
-	e->val = h->arena.len;
+	e->val = pc->arena.len;
 	if (d->value &&
-	    (pim_buf_adds(&h->arena, d->value) || pim_buf_addc(&h->arena, 0)))
+	    (pim_buf_adds(&pc->arena, d->value) || pim_buf_addc(&pc->arena, 0)))
 		return 0;
-	h->n++;
-	return 0;
+	pc->n++;
+	return __atomic_load_n(&w->p->abort, __ATOMIC_RELAXED);
 }
 
-static void *half_main(void *arg)
+/* Reports, in order, the pieces done since the last call. Caller only. */
+static void pool_report(pool *p)
 {
-	half *h = arg;
-	run *r = &h->r;
-	pim_csv_row *row;
-	int rc;
-
-	while ((rc = pim_csv_next(h->csv, &row)) == 1) {
-		if (row_blank(row)) {
-			emitf(r, row->line, 0, "blank-row", PIM_SEV_WARNING,
-			      "row with only empty fields skipped");
-			continue;
-		}
-		if ((rc = process_row(r, row, pim_csv_dialect(h->csv))))
-			break;
+	pthread_mutex_lock(&p->mu);
+	while (p->reported < p->n_pieces && p->pieces[p->reported].done) {
+		piece *pc = &p->pieces[p->reported++];
+		pthread_mutex_unlock(&p->mu);
+		piece_report(p, pc);
+		pthread_mutex_lock(&p->mu);
 	}
-	h->rc = rc < 0 ? rc : 0;
+	pthread_mutex_unlock(&p->mu);
+}
+
+/* Takes pieces until none is left; reads each with w's run. `caller`
+ * reports what is ready between pieces. */
+static int pool_work(pool *p, worker *w, int caller)
+{
+	run *r = &w->r;
+	pim_csv_row *row;
+	int rc = 0;
+
+	for (;;) {
+		size_t i;
+		if (caller)
+			pool_report(p);
+		pthread_mutex_lock(&p->mu);
+		i = __atomic_load_n(&p->abort, __ATOMIC_RELAXED) ? p->n_pieces
+								 : p->next;
+		if (i < p->n_pieces)
+			p->next++;
+		pthread_mutex_unlock(&p->mu);
+		if (i >= p->n_pieces)
+			break;
+		w->cur = &p->pieces[i];
+		r->stop = 0;
+		if ((rc = pim_csv_seek_piece(w->csv, i)))
+			break;
+		while ((rc = pim_csv_next(w->csv, &row)) == 1 && !r->stop) {
+			if (row_blank(row)) {
+				emitf(r, row->line, 0, "blank-row",
+				      PIM_SEV_WARNING,
+				      "row with only empty fields skipped");
+				continue;
+			}
+			if ((rc = process_row(r, row, pim_csv_dialect(w->csv))))
+				break;
+		}
+		if (rc < 0)
+			break;
+		rc = 0;
+		if (r->stop)
+			__atomic_store_n(&p->abort, 1, __ATOMIC_RELAXED);
+		pthread_mutex_lock(&p->mu);
+		p->pieces[i].done = 1;
+		pthread_cond_broadcast(&p->cv);
+		pthread_mutex_unlock(&p->mu);
+	}
+	if (rc < 0) {
+		/* the others stop too; the pieces left are not reported */
+		__atomic_store_n(&p->abort, 1, __ATOMIC_RELAXED);
+		pthread_mutex_lock(&p->mu);
+		pthread_cond_broadcast(&p->cv);
+		pthread_mutex_unlock(&p->mu);
+	}
+	return rc;
+}
+
+static void *helper_main(void *arg)
+{
+	pool *p = arg;
+	p->helper.rc = pool_work(p, &p->helper, 0);
 	return NULL;
 }
 
-static void half_free(half *h)
+static void worker_free(worker *w)
 {
-	for (size_t i = 0; h->r.vals && i < h->r.n_slots; i++)
-		pim_buf_free(&h->r.vals[i]);
-	pim_free(h->r.vals);
-	pim_free(h->r.value);
-	pim_free(h->r.slot_field);
-	pim_buf_free(&h->r.tmp);
-	pim_buf_free(&h->r.tmp2);
-	pim_uniq_free(h->r.uniq);
-	pim_csv_close(h->csv);
-	pim_free(h->ents);
-	pim_buf_free(&h->arena);
-	pthread_mutex_destroy(&h->mu);
-	pthread_cond_destroy(&h->cv);
-	pim_free(h);
+	for (size_t i = 0; w->r.vals && i < w->r.n_slots; i++)
+		pim_buf_free(&w->r.vals[i]);
+	pim_free(w->r.vals);
+	pim_free(w->r.value);
+	pim_free(w->r.slot_field);
+	pim_buf_free(&w->r.tmp);
+	pim_buf_free(&w->r.tmp2);
+	pim_uniq_free(w->r.uniq);
+	pim_csv_close(w->csv);
 }
 
-/* Starts the second half when the file can be split; *out NULL if not. */
-static int half_start(half **out, run *r, pim_csv *csv)
+/* A worker: a copy of the run with its own buffers, and a reader. `own`
+ * (the caller's) shares the run's buffers, counts and uniqueness entries;
+ * pool_finish hands back the buffers it holds by value. */
+static int worker_init(worker *w, pool *p, run *r, pim_csv *csv, int own)
 {
-	half *h;
-	int rc;
+	w->p = p;
+	w->r = *r;
+	w->r.diag = piece_diag;
+	w->r.dctx = w;
+	w->r.stop = 0;
+	if (!own) {
+		/* what each thread writes for every row is on cache lines of
+		 * its own: sharing a line with what the other thread reads
+		 * costs more than the work itself */
+		w->r.st = &w->st;
+		w->r.vals = pim_calloc_lines(r->n_slots + 1, sizeof *w->r.vals);
+		w->r.value = pim_calloc_lines(r->n_slots + 1,
+					      sizeof *w->r.value);
+		w->r.slot_field = pim_calloc_lines(r->n_slots + 1,
+						   sizeof *w->r.slot_field);
+		pim_buf_init(&w->r.tmp, 0);
+		pim_buf_init(&w->r.tmp2, 0);
+		w->r.uniq = NULL;
+		if (!w->r.vals || !w->r.value || !w->r.slot_field ||
+		    pim_uniq_new(&w->r.uniq))
+			return PIM_ENOMEM;
+	}
+	if (pim_csv_reader(csv, &w->csv, reader_diag, &w->r))
+		return PIM_ENOMEM;
+	w->r.csv = w->csv;
+	return 0;
+}
+
+static void pool_free(pool *p)
+{
+	for (size_t i = 0; p->pieces && i < p->n_pieces; i++) {
+		if (p->pieces[i].spill)
+			fclose(p->pieces[i].spill);
+		pim_free(p->pieces[i].ents);
+		pim_buf_free(&p->pieces[i].arena);
+	}
+	pim_free(p->pieces);
+	worker_free(&p->helper);
+	pim_csv_close(p->own.csv); /* the rest of own is the caller's */
+	pthread_mutex_destroy(&p->mu);
+	pthread_cond_destroy(&p->cv);
+	pim_free(p);
+}
+
+/* Cuts a big file into pieces and starts the helper; *out NULL when the
+ * file is read by the caller alone. */
+static int pool_start(pool **out, run *r, pim_csv *csv)
+{
+	pool *p;
+	size_t n;
 
 	*out = NULL;
 	/* one ordered stream of records (import), or an exact stop after
@@ -846,68 +1015,79 @@ static int half_start(half **out, run *r, pim_csv *csv)
 	if (r->rec || r->o->max_errors || r->cw ||
 	    (getenv("PIM_THREADS") && !strcmp(getenv("PIM_THREADS"), "1")))
 		return 0;
-	h = pim_calloc_lines(1, sizeof *h);
-	if (!h)
+	n = pim_csv_pieces(csv);
+	if (n < 2)
+		return 0;
+	p = pim_calloc_lines(1, sizeof *p);
+	if (!p)
 		return PIM_ENOMEM;
-	pthread_mutex_init(&h->mu, NULL);
-	pthread_cond_init(&h->cv, NULL);
-	pim_buf_init(&h->arena, 0);
-	h->r = *r;
-	h->r.st = &h->st;
-	h->r.diag = half_diag;
-	h->r.dctx = h;
-	h->r.stop = 0;
-	h->real_diag = r->diag;
-	h->real_ctx = r->dctx;
-	h->file = r->file;
-	/* what each thread writes for every row is on cache lines of its
-	 * own: sharing a line with what the other thread reads costs more
-	 * than the work itself */
-	h->r.vals = pim_calloc_lines(r->n_slots + 1, sizeof *h->r.vals);
-	h->r.value = pim_calloc_lines(r->n_slots + 1, sizeof *h->r.value);
-	h->r.slot_field = pim_calloc_lines(r->n_slots + 1,
-					   sizeof *h->r.slot_field);
-	pim_buf_init(&h->r.tmp, 0);
-	pim_buf_init(&h->r.tmp2, 0);
-	h->r.uniq = NULL;
-	if (!h->r.vals || !h->r.value || !h->r.slot_field ||
-	    pim_uniq_new(&h->r.uniq)) {
-		half_free(h);
+	pthread_mutex_init(&p->mu, NULL);
+	pthread_cond_init(&p->cv, NULL);
+	p->n_pieces = n;
+	p->next = 1;     /* piece 0 is the caller's reader's */
+	p->reported = 1;
+	p->real_diag = r->diag;
+	p->real_ctx = r->dctx;
+	p->file = r->file;
+	p->pieces = pim_calloc(n, sizeof *p->pieces);
+	if (!p->pieces || worker_init(&p->helper, p, r, csv, 0) ||
+	    worker_init(&p->own, p, r, csv, 1)) {
+		pool_free(p);
 		return PIM_ENOMEM;
 	}
-	rc = pim_csv_split(csv, &h->csv, reader_diag, &h->r);
-	if (rc || !h->csv) {
-		half_free(h);
-		return rc;
+	for (size_t i = 0; i < n; i++)
+		pim_buf_init(&p->pieces[i].arena, 0);
+	if (pthread_create(&p->tid, NULL, helper_main, p) != 0) {
+		/* no thread: the caller reads every piece after all */
+		p->helper.csv = NULL;
+		p->tid = 0;
 	}
-	h->r.csv = h->csv;
-	if (pthread_create(&h->tid, NULL, half_main, h) != 0) {
-		/* no thread: read it all here after all */
-		half_free(h);
-		return PIM_ENOMEM;
-	}
-	*out = h;
+	*out = p;
 	return 0;
 }
 
-/* Waits for the second half and folds it into the run. */
-static int half_finish(run *r, half *h)
+/* After piece 0: the caller takes pieces too, reports them all in order,
+ * and folds the helper's counts and entries into the run. */
+static int pool_finish(run *r, pool *p)
 {
-	int rc;
+	int rc, hrc = 0;
 
-	pthread_mutex_lock(&h->mu);
-	h->first_done = 1;
-	pthread_cond_signal(&h->cv);
-	pthread_mutex_unlock(&h->mu);
-	pthread_join(h->tid, NULL);
-	if (!h->direct && !r->stop)
-		half_flush(h);
-	r->st->rows += h->st.rows;
-	r->st->invalid_rows += h->st.invalid_rows;
-	r->st->errors += h->st.errors;
-	r->st->warnings += h->st.warnings;
-	rc = h->rc ? h->rc : pim_uniq_merge(r->uniq, h->r.uniq);
-	half_free(h);
+	p->own.r.stop = r->stop;
+	if (r->stop)
+		__atomic_store_n(&p->abort, 1, __ATOMIC_RELAXED);
+	rc = pool_work(p, &p->own, 1);
+	r->tmp = p->own.r.tmp; /* may have grown */
+	r->tmp2 = p->own.r.tmp2;
+	/* wait for the helper's pieces, reporting them as they end */
+	pthread_mutex_lock(&p->mu);
+	for (;;) {
+		while (p->reported < p->n_pieces && !p->pieces[p->reported].done &&
+		       !(__atomic_load_n(&p->abort, __ATOMIC_RELAXED) &&
+			 p->next >= p->n_pieces && p->reported >= p->next))
+			pthread_cond_wait(&p->cv, &p->mu);
+		if (p->reported >= p->n_pieces ||
+		    !p->pieces[p->reported].done)
+			break;
+		pthread_mutex_unlock(&p->mu);
+		pool_report(p);
+		pthread_mutex_lock(&p->mu);
+	}
+	pthread_mutex_unlock(&p->mu);
+	if (p->tid) {
+		pthread_join(p->tid, NULL);
+		hrc = p->helper.rc;
+	}
+	if (__atomic_load_n(&p->abort, __ATOMIC_RELAXED))
+		r->stop = 1;
+	r->st->rows += p->helper.st.rows;
+	r->st->invalid_rows += p->helper.st.invalid_rows;
+	r->st->errors += p->helper.st.errors;
+	r->st->warnings += p->helper.st.warnings;
+	if (!rc)
+		rc = hrc;
+	if (!rc && p->helper.r.uniq)
+		rc = pim_uniq_merge(r->uniq, p->helper.r.uniq);
+	pool_free(p);
 	return rc;
 }
 
@@ -1051,7 +1231,7 @@ static int run_file(run *r, const char *path)
 	pim_dialect d = PIM_DIALECT_INIT;
 	pim_csv *csv = NULL;
 	pim_csv_row *row;
-	half *h = NULL;
+	pool *pl = NULL;
 	char err[512];
 	int rc, first = 1, has_header = 1, planned = 0;
 	unsigned long rows_before = r->st->rows;
@@ -1116,9 +1296,9 @@ static int run_file(run *r, const char *path)
 			}
 			if (rc)
 				break;
-			/* the header is known: a big file's second half can
-			 * go to a thread now */
-			if ((rc = half_start(&h, r, csv)))
+			/* the header is known: a big file's pieces can be
+			 * shared out now */
+			if ((rc = pool_start(&pl, r, csv)))
 				break;
 			if (has_header)
 				continue;
@@ -1131,10 +1311,10 @@ static int run_file(run *r, const char *path)
 		if ((rc = process_row(r, row, pim_csv_dialect(csv))))
 			break;
 	}
-	if (h) {
-		int hrc = half_finish(r, h);
+	if (pl) {
+		int prc = pool_finish(r, pl);
 		if (!rc)
-			rc = hrc;
+			rc = prc;
 	}
 	if (rc == 0 && first && r->st->errors == errors_before)
 		emitf(r, 1, 0, "empty-file", PIM_SEV_ERROR,

@@ -1217,7 +1217,7 @@ int pim_csv_open(pim_csv **out, const char *path, const pim_dialect *forced,
 		const char *ps = getenv("PIM_PIECE_SIZE");
 		unsigned long long piece = ps && atoll(ps) >= 65536
 						   ? (unsigned long long)atoll(ps)
-						   : 4u << 20;
+						   : PIM_CSV_PIECE_SIZE;
 		if (S_ISREG(st.st_mode) &&
 		    (unsigned long long)st.st_size >= 2 * piece) {
 			unsigned long long k = (unsigned long long)st.st_size /

@@ -51,7 +51,9 @@ typedef struct pim_csv pim_csv;
 
 #define PIM_CSV_MAX_FIELD (1u << 20)  /* default: 1 MiB per field */
 #define PIM_CSV_MAX_COLUMNS 4096
-#define PIM_CSV_PIECES_MAX 64         /* into this many pieces at most */
+#define PIM_CSV_PIECE_SIZE (4u << 20) /* big files are cut into pieces */
+#define PIM_CSV_SPLIT_MIN (2 * PIM_CSV_PIECE_SIZE) /* of this size */
+#define PIM_CSV_PIECES_MAX 64         /* and this many at most */
 
 /*
  * Opens `path` ("-" is stdin, spooled to a temporary file) and runs the

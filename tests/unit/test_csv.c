@@ -1336,55 +1336,66 @@ static void seen_free(seen *s)
 }
 
 /*
- * Reads `path` with one reader, then again split in two; the halves
- * together must give exactly the rows of the single reader, with the same
- * lines. Returns 1 when the file was split.
+ * Reads `path` with one reader, then again in pieces: the first reader
+ * reads piece 0, a second one the others, last piece first, as a thread may
+ * well do. The pieces in order must give exactly the rows of the single
+ * reader, with the same lines. Returns 1 when the file was cut.
  */
 static int expect_split_matches(const char *path)
 {
-	pim_csv *one, *first, *second = NULL;
+	pim_csv *one, *first, *other = NULL;
 	recorder r1, r2, r3;
-	seen all = { 0 }, a = { 0 }, b = { 0 };
-	int split;
+	seen all = { 0 }, parts[PIM_CSV_PIECES_MAX + 1];
+	size_t n, k = 0;
 
+	memset(parts, 0, sizeof parts);
 	one = open_ok(path, NULL, 0, &r1);
 	collect(one, &all);
 	pim_csv_close(one);
 	expect_no_diags(&r1);
 
 	first = open_ok(path, NULL, 0, &r2);
-	memset(&r3, 0, sizeof r3);
-	assert_int_equal(pim_csv_split(first, &second, record, &r3), 0);
-	split = second != NULL;
-	/* the second half first, as a thread may well do */
-	if (second)
-		collect(second, &b);
-	collect(first, &a);
+	n = pim_csv_pieces(first);
+	assert_true(n >= 1 && n <= PIM_CSV_PIECES_MAX);
+	if (n > 1) {
+		memset(&r3, 0, sizeof r3);
+		assert_int_equal(pim_csv_reader(first, &other, record, &r3), 0);
+		assert_int_equal(pim_csv_seek_piece(other, n), PIM_EINVALID);
+		for (size_t i = n - 1; i >= 1; i--) {
+			assert_int_equal(pim_csv_seek_piece(other, i), 0);
+			collect(other, &parts[i]);
+		}
+		expect_no_diags(&r3);
+	}
+	collect(first, &parts[0]);
 	expect_no_diags(&r2);
-	expect_no_diags(&r3);
 
-	if (split) {
-		assert_true(a.n > 1000);
-		assert_true(b.n > 1000);
-		assert_true(a.line[a.n - 1] < b.line[0]);
+	for (size_t p = 0; p < n; p++) {
+		if (n > 1)
+			assert_true(parts[p].n > 100);
+		if (p > 0)
+			assert_true(parts[p - 1].line[parts[p - 1].n - 1] <
+				    parts[p].line[0]);
+		for (size_t i = 0; i < parts[p].n; i++, k++) {
+			if (k >= all.n)
+				fail_msg("the pieces gave more rows than a "
+					 "single reader (%zu)", all.n);
+			if (parts[p].line[i] != all.line[k] ||
+			    parts[p].hash[i] != all.hash[k])
+				fail_msg("row %zu: line %lu (single reader: "
+					 "%lu) or fields differ",
+					 k, parts[p].line[i], all.line[k]);
+		}
 	}
-	if (a.n + b.n != all.n)
-		fail_msg("the readers gave %zu + %zu rows, a single reader %zu",
-			 a.n, b.n, all.n);
-	for (size_t i = 0; i < all.n; i++) {
-		const seen *s = i < a.n ? &a : &b;
-		size_t k = i < a.n ? i : i - a.n;
-		if (s->line[k] != all.line[i] || s->hash[k] != all.hash[i])
-			fail_msg("row %zu: line %lu (single reader: %lu) or "
-				 "fields differ",
-				 i, s->line[k], all.line[i]);
-	}
-	pim_csv_close(second);
+	if (k != all.n)
+		fail_msg("the pieces gave %zu rows, a single reader %zu", k,
+			 all.n);
+	pim_csv_close(other);
 	pim_csv_close(first);
 	seen_free(&all);
-	seen_free(&a);
-	seen_free(&b);
-	return split;
+	for (size_t p = 0; p < n; p++)
+		seen_free(&parts[p]);
+	return n > 1;
 }
 
 static void test_split_reads_the_same_rows(void **state)
@@ -1413,15 +1424,13 @@ static void test_split_inch_mark_before_delimiter(void **state)
 static void test_split_refused_for_inch_marks(void **state)
 {
 	const char *path = write_big("big-inch.csv", BIG_INCH);
-	pim_csv *csv, *second = (pim_csv *)1;
-	recorder r1, r2;
+	pim_csv *csv;
+	recorder r1;
 	seen all = { 0 };
 
 	(void)state;
 	csv = open_ok(path, NULL, 0, &r1);
-	memset(&r2, 0, sizeof r2);
-	assert_int_equal(pim_csv_split(csv, &second, record, &r2), 0);
-	assert_null(second);
+	assert_int_equal(pim_csv_pieces(csv), 1);
 	/* the one reader still reads every row */
 	collect(csv, &all);
 	expect_no_diags(&r1);
@@ -1434,13 +1443,12 @@ static void test_split_refused_for_inch_marks(void **state)
 
 static void test_small_file_not_split(void **state)
 {
-	pim_csv *csv, *second = (pim_csv *)1;
+	pim_csv *csv;
 	recorder r;
 
 	(void)state;
 	csv = open_ok(write_text("small-split.csv", "a,b\n1,2\n"), NULL, 0, &r);
-	assert_int_equal(pim_csv_split(csv, &second, NULL, NULL), 0);
-	assert_null(second);
+	assert_int_equal(pim_csv_pieces(csv), 1);
 	pim_csv_close(csv);
 }
 

@@ -761,6 +761,8 @@ static void piece_emit(pool *p, const dent *ents, size_t n, const char *arena)
 {
 	for (size_t i = 0; i < n; i++) {
 		pim_diag d;
+		if (__atomic_load_n(&p->abort, __ATOMIC_RELAXED))
+			return; /* the caller asked to stop */
 		memset(&d, 0, sizeof d);
 		d.file = p->file;
 		d.line = ents[i].line;
@@ -870,7 +872,8 @@ static int piece_diag(const pim_diag *d, void *ctx)
 static void pool_report(pool *p)
 {
 	pthread_mutex_lock(&p->mu);
-	while (p->reported < p->n_pieces && p->pieces[p->reported].done) {
+	while (p->reported < p->n_pieces && p->pieces[p->reported].done &&
+	       !__atomic_load_n(&p->abort, __ATOMIC_RELAXED)) {
 		piece *pc = &p->pieces[p->reported++];
 		pthread_mutex_unlock(&p->mu);
 		piece_report(p, pc);
@@ -1058,16 +1061,15 @@ static int pool_finish(run *r, pool *p)
 	rc = pool_work(p, &p->own, 1);
 	r->tmp = p->own.r.tmp; /* may have grown */
 	r->tmp2 = p->own.r.tmp2;
-	/* wait for the helper's pieces, reporting them as they end */
+	/* wait for the helper's pieces, reporting them as they end; after a
+	 * stop nothing more is reported (pieces not taken never end) */
 	pthread_mutex_lock(&p->mu);
-	for (;;) {
-		while (p->reported < p->n_pieces && !p->pieces[p->reported].done &&
-		       !(__atomic_load_n(&p->abort, __ATOMIC_RELAXED) &&
-			 p->next >= p->n_pieces && p->reported >= p->next))
+	while (p->reported < p->n_pieces &&
+	       !__atomic_load_n(&p->abort, __ATOMIC_RELAXED)) {
+		if (!p->pieces[p->reported].done) {
 			pthread_cond_wait(&p->cv, &p->mu);
-		if (p->reported >= p->n_pieces ||
-		    !p->pieces[p->reported].done)
-			break;
+			continue;
+		}
 		pthread_mutex_unlock(&p->mu);
 		pool_report(p);
 		pthread_mutex_lock(&p->mu);

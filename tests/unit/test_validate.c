@@ -835,7 +835,7 @@ static unsigned long write_big(char *path, size_t cap, unsigned long *bad_line,
 	return i + 2;
 }
 
-static void test_big_file_two_halves(void **state)
+static void test_big_file_in_pieces(void **state)
 {
 	pim_validate_stats st;
 	recorder r;
@@ -923,7 +923,7 @@ int main(void)
 		cmocka_unit_test(test_max_errors_stops_early),
 		cmocka_unit_test(test_max_errors_not_reached),
 		cmocka_unit_test(test_bad_options),
-		cmocka_unit_test(test_big_file_two_halves),
+		cmocka_unit_test(test_big_file_in_pieces),
 		cmocka_unit_test(test_big_file_stop_from_callback),
 	};
 

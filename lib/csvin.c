@@ -1211,15 +1211,20 @@ int pim_csv_open(pim_csv **out, const char *path, const pim_dialect *forced,
 			pim_csv_close(c);
 			return PIM_EIO;
 		}
-		/* big files are cut into pieces of 4 MiB or more, so that
-		 * threads can share them out as they go (tests set smaller
-		 * pieces with PIM_PIECE_SIZE) */
+		/* big files are cut into pieces of 1 MiB or more (at most
+		 * PIM_CSV_PIECES_MAX), so that threads can share them out as
+		 * they go; small pieces keep the last one short, so neither
+		 * thread waits long for the other (tests set the size with
+		 * PIM_PIECE_SIZE and cut smaller files) */
 		const char *ps = getenv("PIM_PIECE_SIZE");
-		unsigned long long piece = ps && atoll(ps) >= 65536
-						   ? (unsigned long long)atoll(ps)
-						   : PIM_CSV_PIECE_SIZE;
+		unsigned long long piece = PIM_CSV_PIECE_SIZE,
+				   from = PIM_CSV_SPLIT_MIN;
+		if (ps && atoll(ps) >= 65536) {
+			piece = (unsigned long long)atoll(ps);
+			from = 2 * piece;
+		}
 		if (S_ISREG(st.st_mode) &&
-		    (unsigned long long)st.st_size >= 2 * piece) {
+		    (unsigned long long)st.st_size >= from) {
 			unsigned long long k = (unsigned long long)st.st_size /
 					       piece;
 			c->size = (unsigned long long)st.st_size;

@@ -51,8 +51,8 @@ typedef struct pim_csv pim_csv;
 
 #define PIM_CSV_MAX_FIELD (1u << 20)  /* default: 1 MiB per field */
 #define PIM_CSV_MAX_COLUMNS 4096
-#define PIM_CSV_PIECE_SIZE (4u << 20) /* big files are cut into pieces */
-#define PIM_CSV_SPLIT_MIN (2 * PIM_CSV_PIECE_SIZE) /* of this size */
+#define PIM_CSV_SPLIT_MIN (8u << 20)  /* files this big are cut */
+#define PIM_CSV_PIECE_SIZE (1u << 20) /* into pieces this big or more */
 #define PIM_CSV_PIECES_MAX 64         /* and this many at most */
 
 /*
@@ -86,7 +86,7 @@ int pim_csv_next(pim_csv *csv, pim_csv_row **row);
 
 /*
  * A large file whose quotes are unambiguous is cut at record boundaries
- * into pieces (of 4 MiB or more) that several readers can share out.
+ * into pieces (of 1 MiB or more) that several readers can share out.
  * pim_csv_pieces, called on the first reader once it has read the header,
  * makes that reader stop at the end of piece 0 and returns the number of
  * pieces (1: the file is not cut). pim_csv_reader makes another reader of

@@ -502,9 +502,9 @@ scan_blocks_avx2(scan *s, fast_state *fs, const unsigned char *p, size_t n,
 	}
 }
 
-__attribute__((target("popcnt"))) static void
-scan_blocks_popcnt(scan *s, fast_state *fs, const unsigned char *p, size_t n,
-		   char quote, unsigned long long base)
+static inline __attribute__((always_inline)) void
+scan_blocks_sse2(scan *s, fast_state *fs, const unsigned char *p, size_t n,
+		 char quote, unsigned long long base)
 {
 	masks m;
 	for (size_t i = 0; i < n; i += 64) {
@@ -513,14 +513,17 @@ scan_blocks_popcnt(scan *s, fast_state *fs, const unsigned char *p, size_t n,
 	}
 }
 
+__attribute__((target("popcnt"))) static void
+scan_blocks_popcnt(scan *s, fast_state *fs, const unsigned char *p, size_t n,
+		   char quote, unsigned long long base)
+{
+	scan_blocks_sse2(s, fs, p, n, quote, base);
+}
+
 static void scan_blocks_plain(scan *s, fast_state *fs, const unsigned char *p,
 			      size_t n, char quote, unsigned long long base)
 {
-	masks m;
-	for (size_t i = 0; i < n; i += 64) {
-		masks_sse2(&m, p + i, quote);
-		scan_block_body(s, fs, &m, base + i);
-	}
+	scan_blocks_sse2(s, fs, p, n, quote, base);
 }
 
 static void scan_blocks(scan *s, fast_state *fs, const unsigned char *p,

@@ -850,6 +850,7 @@ static int piece_diag(const pim_diag *d, void *ctx)
 		pc->cap = ncap;
 	}
 	e = &pc->ents[pc->n];
+	memset(e, 0, sizeof *e); /* no stray padding bytes in the spill file */
 	e->line = d->line;
 	e->col = d->col;
 	e->sev = d->severity;

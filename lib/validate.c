@@ -958,8 +958,10 @@ static void worker_free(worker *w)
 }
 
 /* A worker: a copy of the run with its own buffers, and a reader. `own`
- * (the caller's) shares the run's buffers, counts and uniqueness entries;
- * pool_finish hands back the buffers it holds by value. */
+ * (the caller's) shares the run's buffers, counts and uniqueness entries:
+ * pool_finish copies the run into it again when piece 0 is read (the
+ * caller's buffers may have moved meanwhile) and hands back afterwards
+ * the buffers the run holds by value. */
 static int worker_init(worker *w, pool *p, run *r, pim_csv *csv, int own)
 {
 	w->p = p;
@@ -1056,11 +1058,15 @@ static int pool_finish(run *r, pool *p)
 {
 	int rc, hrc = 0;
 
-	p->own.r.stop = r->stop;
+	/* the run as piece 0 left it */
+	p->own.r = *r;
+	p->own.r.diag = piece_diag;
+	p->own.r.dctx = &p->own;
+	p->own.r.csv = p->own.csv;
 	if (r->stop)
 		__atomic_store_n(&p->abort, 1, __ATOMIC_RELAXED);
 	rc = pool_work(p, &p->own, 1);
-	r->tmp = p->own.r.tmp; /* may have grown */
+	r->tmp = p->own.r.tmp; /* may have moved */
 	r->tmp2 = p->own.r.tmp2;
 	/* wait for the helper's pieces, reporting them as they end; after a
 	 * stop nothing more is reported (pieces not taken never end) */

@@ -32,6 +32,8 @@ struct pim_catalog {
 	char *user;
 	char *role;
 	int readonly;
+	int key_dropped;      /* pim_cat_secondary_indexes dropped the key's
+				 index inside the current transaction */
 	char errmsg[512];
 };
 

@@ -147,7 +147,10 @@ typedef struct imp {
 	size_t cur_file;
 	int writer_ready;
 	const char **newv;       /* per slot */
-	uint64_t *uniqh;         /* per slot: hash of a unique value */
+	uint64_t *hash;          /* per slot: the values' hashes, when the
+				    record comes without them */
+	uint64_t *fp;            /* the fingerprint's input */
+	unsigned char *unique;   /* per slot: unique, not the key */
 	pim_buf src, errs, source;
 	unsigned long errs_line;
 	const char *errs_name;   /* file of the collected errors */
@@ -341,6 +344,7 @@ static int on_record(const pim_record *r, void *ctx)
 	const pim_schema *s = cat->schema;
 	const char *key;
 	pim_cat_row row;
+	const uint64_t *hash;
 	uint64_t keyh, srch;
 	uint32_t owner32;
 	int found, changed = 0;
@@ -366,30 +370,39 @@ static int on_record(const pim_record *r, void *ctx)
 	if (!key)
 		return reject(im, r);
 
-	/* the hashes of the key and the unique values; their slots in the
-	 * sets start loading now */
-	keyh = pim_hash64(key, strlen(key), 0x6b6579) | 1;
-	owner32 = (uint32_t)(keyh >> 32) | 1;
-	hset_prefetch(&im->keys, keyh);
-	for (size_t i = 0; im->n_unique && i < cat->n_slots; i++) {
-		const char *v = r->value[i];
-		if (v && i != cat->key_slot &&
-		    s->attrs[cat->slots[i].attr].unique) {
-			im->uniqh[i] = pim_hash64(v, strlen(v), i) | 1;
-			hset_prefetch(&im->uniq, im->uniqh[i]);
-		}
+	/* the values' hashes: the relay's reading thread made them, and
+	 * made the next record's too, whose slots in the sets start loading
+	 * now, a record ahead of their lookup */
+	if (!(hash = r->hash)) {
+		for (size_t i = 0; i < r->n_slots; i++)
+			im->hash[i] = r->value[i]
+					      ? pim_record_hash(r->value[i], i)
+					      : 0;
+		hash = im->hash;
+	} else if (r->next_hash) {
+		hset_prefetch(&im->keys, r->next_hash[cat->key_slot]);
+		for (size_t i = 0; im->n_unique && i < cat->n_slots; i++)
+			if (im->unique[i] && r->next_hash[i])
+				hset_prefetch(&im->uniq, r->next_hash[i]);
 	}
+	keyh = hash[cat->key_slot];
+	owner32 = (uint32_t)(keyh >> 32) | 1;
+	hset_prefetch(&im->keys, keyh); /* in case no record came before */
+
 	/* the record's fingerprint: the same record twice writes nothing */
-	srch = 0x737263ULL ^ ((uint64_t)im->o->mode << 8) ^
-	       (uint64_t)im->o->empty_clear;
-	if (im->rules)
-		srch ^= pim_rules_hash(im->o->rules);
-	for (size_t i = 0; i < r->n_slots; i++) {
-		const char *v;
-		if (!im->write[i])
-			continue;
-		v = r->value[i] ? r->value[i] : r->given[i] ? "\1" : "\2";
-		srch = pim_hash64(v, strlen(v), srch + i);
+	{
+		uint64_t seed = 0x737263ULL ^ ((uint64_t)im->o->mode << 8) ^
+				(uint64_t)im->o->empty_clear;
+		size_t k = 0;
+		if (im->rules)
+			seed ^= pim_rules_hash(im->o->rules);
+		for (size_t i = 0; i < r->n_slots; i++)
+			if (im->write[i])
+				im->fp[k++] = r->value[i] ? hash[i]
+					      : r->given[i]
+						      ? (uint64_t)i << 2
+						      : (uint64_t)i << 2 | 2;
+		srch = pim_hash64(im->fp, k * sizeof *im->fp, seed);
 	}
 
 	/* a key twice in this import: the first one counts */
@@ -468,7 +481,7 @@ static int on_record(const pim_record *r, void *ctx)
 		if (!a->unique || i == cat->key_slot || !v ||
 		    (found && same(row.value[i], v)))
 			continue;
-		vh = pim_hash64(v, strlen(v), i) | 1;
+		vh = v == r->value[i] ? hash[i] : pim_record_hash(v, i);
 		prev = hset_get(&im->uniq, vh);
 		if (prev && prev != owner32) {
 			snprintf(msg, sizeof msg,
@@ -593,7 +606,7 @@ accepted:
 		const char *v = r->value[i];
 		if (!a->unique || i == cat->key_slot || !v)
 			continue;
-		if ((im->rc = hset_put(&im->uniq, im->uniqh[i], owner32)))
+		if ((im->rc = hset_put(&im->uniq, hash[i], owner32)))
 			return 1;
 	}
 	return 0;
@@ -659,18 +672,22 @@ int pim_import(pim_import_stats *st, pim_catalog *cat,
 		pim_rules_run_diag(im.rules, imp_diag, &im, PIM_SEV_WARNING);
 	}
 	im.uniq.with_owner = 1;
-	for (size_t i = 0; i < cat->n_slots; i++)
-		if (cat->schema->attrs[cat->slots[i].attr].unique &&
-		    i != cat->key_slot)
-			im.n_unique++;
 	pim_cat_now(im.now, sizeof im.now);
 	im.write = pim_calloc(cat->n_slots + 1, 1);
 	im.newv = pim_calloc(cat->n_slots + 1, sizeof *im.newv);
-	im.uniqh = pim_calloc(cat->n_slots + 1, sizeof *im.uniqh);
-	if (!im.write || !im.newv || !im.uniqh) {
+	im.hash = pim_calloc(cat->n_slots + 1, sizeof *im.hash);
+	im.fp = pim_calloc(cat->n_slots + 1, sizeof *im.fp);
+	im.unique = pim_calloc(cat->n_slots + 1, 1);
+	if (!im.write || !im.newv || !im.hash || !im.fp || !im.unique) {
 		rc = pim_cat_error(cat, PIM_ENOMEM, "out of memory");
 		goto out;
 	}
+	for (size_t i = 0; i < cat->n_slots; i++)
+		if (cat->schema->attrs[cat->slots[i].attr].unique &&
+		    i != cat->key_slot) {
+			im.unique[i] = 1;
+			im.n_unique++;
+		}
 	if (o->reject_path &&
 	    (rc = pim_reject_open(&im.rj, o->reject_path, err, sizeof err))) {
 		rc = pim_cat_error(cat, rc, "%s", err);
@@ -792,7 +809,9 @@ out:
 	hset_free(&im.uniq);
 	pim_free(im.write);
 	pim_free(im.newv);
-	pim_free(im.uniqh);
+	pim_free(im.hash);
+	pim_free(im.fp);
+	pim_free(im.unique);
 	pim_buf_free(&im.src);
 	pim_buf_free(&im.errs);
 	pim_buf_free(&im.source);

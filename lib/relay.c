@@ -10,6 +10,7 @@
 
 #include "buf.h"
 #include "pipeline.h"
+#include "uniq.h"
 
 #define BLOCK_SIZE (256u << 10)
 #define MAX_BLOCKS 12
@@ -167,6 +168,11 @@ static int prod_diag(const pim_diag *d, void *ctx)
 	return q->stop;
 }
 
+uint64_t pim_record_hash(const char *value, size_t slot)
+{
+	return pim_hash64(value, strlen(value), slot) | 1;
+}
+
 typedef struct rec_item {
 	uint32_t type, size;
 	const char *file;
@@ -211,7 +217,8 @@ static int prod_record(const pim_record *r, void *ctx)
 		q->header_sent = 1;
 		q->last_file = r->file_index;
 	}
-	size = sizeof *it + r->n_slots;
+	/* the header, the hashes (8-byte aligned after it), given, values */
+	size = sizeof *it + r->n_slots * sizeof(uint64_t) + r->n_slots;
 	for (size_t i = 0; i < r->n_slots; i++)
 		size += str_size(r->value[i]) + 1;
 	for (size_t i = 0; i < r->raw->n; i++)
@@ -233,6 +240,15 @@ static int prod_record(const pim_record *r, void *ctx)
 	it->n_slots = r->n_slots;
 	it->n_fields = r->raw->n;
 	p += sizeof *it;
+	{
+		/* hashed here, where there is time to spare: the consumer
+		 * is the slower side */
+		uint64_t *h = (uint64_t *)(void *)p;
+		for (size_t i = 0; i < r->n_slots; i++)
+			h[i] = r->value[i] ? pim_record_hash(r->value[i], i)
+					   : 0;
+		p += r->n_slots * sizeof(uint64_t);
+	}
 	memcpy(p, r->given, r->n_slots);
 	p += r->n_slots;
 	for (size_t i = 0; i < r->n_slots; i++)
@@ -351,8 +367,15 @@ static int consume(block *b, scratch *sc, const pim_slot *slots,
 				sc->raw.len = l;
 				sc->cap_fields = cap;
 			}
+			size_t next = off + hdr[1];
 			p = (const char *)(it + 1);
 			memset(&r, 0, sizeof r);
+			r.hash = (const uint64_t *)(const void *)p;
+			p += it->n_slots * sizeof(uint64_t);
+			if (next < b->len &&
+			    ((const uint32_t *)(b->data + next))[0] == IT_RECORD)
+				r.next_hash = (const uint64_t *)(const void *)(
+					b->data + next + sizeof *it);
 			r.given = (const unsigned char *)p;
 			p += it->n_slots;
 			for (size_t i = 0; i < it->n_slots; i++)

@@ -1627,24 +1627,10 @@ static int fmt_num(pim_buf *b, double v, int dec, char decimal)
 		static const long long p10[] = { 1, 10, 100, 1000, 10000,
 						 100000, 1000000, 10000000,
 						 100000000, 1000000000 };
-		int d = dec < 0 ? 6 : dec, k = 0;
+		int d = dec < 0 ? 6 : dec;
 		long long q = llround(v * (double)p10[d]);
-		unsigned long long m = (unsigned long long)(q < 0 ? -q : q);
-		char rev[40];
-		/* digits from the right: d decimals, the point, the rest */
-		for (int i = 0; i < d; i++, m /= 10)
-			rev[k++] = (char)('0' + m % 10);
-		if (d > 0)
-			rev[k++] = '.';
-		do {
-			rev[k++] = (char)('0' + m % 10);
-			m /= 10;
-		} while (m);
-		if (q < 0)
-			rev[k++] = '-';
-		for (n = 0; n < k; n++)
-			t[n] = rev[k - 1 - n];
-		t[n] = '\0';
+		n = pim_fixed(t, (unsigned long long)(q < 0 ? -q : q), q < 0,
+			      d);
 	} else {
 		n = snprintf(t, sizeof t, "%.*f", dec < 0 ? 6 : dec, v);
 	}

@@ -913,20 +913,69 @@ static inline void split_suffix(const char *s, size_t len,
 	trim(num, nlen);
 }
 
+int pim_fixed(char *t, unsigned long long m, int neg, int d)
+{
+	char rev[48];
+	int k = 0, n;
+
+	/* digits from the right: d decimals, the point, the rest */
+	for (int i = 0; i < d; i++, m /= 10)
+		rev[k++] = (char)('0' + m % 10);
+	if (d > 0)
+		rev[k++] = '.';
+	do {
+		rev[k++] = (char)('0' + m % 10);
+		m /= 10;
+	} while (m);
+	if (neg)
+		rev[k++] = '-';
+	for (n = 0; n < k; n++)
+		t[n] = rev[k - 1 - n];
+	t[n] = '\0';
+	return n;
+}
+
+/* printf's "%.*f" of v for the common case, without its slow exact
+ * path: when v * 10^prec is below 2^53 its product is within 1/8 of the
+ * exact one, so a fraction clearly away from one half rounds the same.
+ * 0 when the case is not a plain one. */
+static int fixed_fast(char *t, double v, int prec)
+{
+	double r, q;
+
+	if (prec < 0 || prec > 16)
+		return 0;
+	r = fabs(v) * p10[prec];
+	if (!(r < 1e15))
+		return 0;
+	q = floor(r + 0.5);
+	if (fabs(r - q) > 0.375 || (q == 0 && v < 0))
+		return 0;
+	return pim_fixed(t, (unsigned long long)q, v < 0, prec);
+}
+
 /* A converted amount with 15 significant digits, trailing zeros cut. */
 static int format_amount(pim_buf *out, double v)
 {
 	char tmp[400];
-	int mag = v != 0 ? (int)floor(log10(fabs(v))) + 1 : 1;
-	int prec = 15 - mag;
+	int mag, prec;
 
 	if (!isfinite(v) || fabs(v) > 1e300)
 		return 1;
+	/* the digits before the point, as floor(log10(|v|)) + 1 */
+	if (v != 0 && fabs(v) >= 1 && fabs(v) < 1e15) {
+		for (mag = 1; mag < 16 && fabs(v) >= p10[mag]; mag++)
+			;
+	} else {
+		mag = v != 0 ? (int)floor(log10(fabs(v))) + 1 : 1;
+	}
+	prec = 15 - mag;
 	if (prec < 0)
 		prec = 0;
 	if (prec > 30)
 		prec = 30;
-	snprintf(tmp, sizeof tmp, "%.*f", prec, v);
+	if (!fixed_fast(tmp, v, prec))
+		snprintf(tmp, sizeof tmp, "%.*f", prec, v);
 	pim_buf_clear(out);
 	if (pim_buf_adds(out, tmp))
 		return -1;

@@ -37,6 +37,10 @@ int pim_value_parse(pim_buf *out, pim_value_err *err, const pim_attr *a,
  * yyyymmdd); returns 0 when it has none. */
 int pim_value_number(double *out, const pim_attr *a, const char *canon);
 
+/* Writes m / 10^d with d decimals (a '-' first when neg) into t, which
+ * has room for 48 bytes; returns the length. */
+int pim_fixed(char *t, unsigned long long m, int neg, int d);
+
 /* GS1 mod-10 check digit over `n` digits (the body, without the check). */
 int pim_gtin_check_digit(const char *digits, size_t n);
 

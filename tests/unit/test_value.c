@@ -428,6 +428,37 @@ static void test_measure_conversion_keeps_small_values(void **state)
 	OK("weight", "1234567 mg", "1.234567 KGM");
 }
 
+/* Converted amounts have 15 significant digits: the digits come by hand
+ * where that is exact and from printf where a half is too close to call. */
+static void test_measure_conversion_digits(void **state)
+{
+	(void)state;
+	OK("length", "117.6 mm", "11.76 CMT");
+	OK("length", "1 in", "2.54 CMT");
+	OK("length", "3.7 in", "9.398 CMT");
+	OK("length", "0.05 mm", "0.005 CMT");
+	OK("length", "12345678.9 mm", "1234567.89 CMT");
+	OK("length", "1 km", "100000 CMT");
+	OK("weight", "1 oz", "0.028349523125 KGM");
+	OK("weight", "0.000001 mg", "0.000000000001 KGM");
+}
+
+static void test_fixed_digits(void **state)
+{
+	char t[48];
+	(void)state;
+	assert_int_equal(pim_fixed(t, 12345, 0, 2), 6);
+	assert_string_equal(t, "123.45");
+	pim_fixed(t, 5, 1, 3);
+	assert_string_equal(t, "-0.005");
+	pim_fixed(t, 0, 0, 0);
+	assert_string_equal(t, "0");
+	pim_fixed(t, 18446744073709551615ULL, 0, 0);
+	assert_string_equal(t, "18446744073709551615");
+	pim_fixed(t, 7, 0, 16);
+	assert_string_equal(t, "0.0000000000000007");
+}
+
 static void test_measure_plain_number_decimal_comma(void **state)
 {
 	(void)state;
@@ -923,6 +954,8 @@ int main(void)
 		cmocka_unit_test(test_price_no_negative_zero),
 		cmocka_unit_test(test_measure_converts_unit),
 		cmocka_unit_test(test_measure_conversion_keeps_small_values),
+		cmocka_unit_test(test_measure_conversion_digits),
+		cmocka_unit_test(test_fixed_digits),
 		cmocka_unit_test(test_measure_plain_number_decimal_comma),
 		cmocka_unit_test(test_measure_code_suffix),
 		cmocka_unit_test(test_measure_wrong_dimension),

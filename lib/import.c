@@ -149,7 +149,9 @@ typedef struct imp {
 	const char **newv;       /* per slot */
 	uint64_t *hash;          /* per slot: the values' hashes, when the
 				    record comes without them */
-	uint64_t *fp;            /* the fingerprint's input */
+	pim_buf fpbuf;           /* the fingerprint's input, when the
+				    record comes without it */
+	uint64_t write_h;        /* hash of `write` */
 	unsigned char *unique;   /* per slot: unique, not the key */
 	pim_buf src, errs, source;
 	unsigned long errs_line;
@@ -357,6 +359,7 @@ static int on_record(const pim_record *r, void *ctx)
 	if (!im->writer_ready || r->file_index != im->cur_file) {
 		if ((im->rc = setup_writer(im, r)))
 			return 1;
+		im->write_h = pim_hash64(im->write, r->n_slots, 0x77726974);
 		if ((im->rc = hset_reserve(&im->keys,
 					   im->keys.n + r->records_hint)) ||
 		    (im->rc = hset_reserve(&im->uniq,
@@ -389,20 +392,18 @@ static int on_record(const pim_record *r, void *ctx)
 	owner32 = (uint32_t)(keyh >> 32) | 1;
 	hset_prefetch(&im->keys, keyh); /* in case no record came before */
 
-	/* the record's fingerprint: the same record twice writes nothing */
+	/* the record's fingerprint, with what this file writes and how: the
+	 * same record twice writes nothing */
 	{
 		uint64_t seed = 0x737263ULL ^ ((uint64_t)im->o->mode << 8) ^
 				(uint64_t)im->o->empty_clear;
-		size_t k = 0;
+		uint64_t in[2];
 		if (im->rules)
 			seed ^= pim_rules_hash(im->o->rules);
-		for (size_t i = 0; i < r->n_slots; i++)
-			if (im->write[i])
-				im->fp[k++] = r->value[i] ? hash[i]
-					      : r->given[i]
-						      ? (uint64_t)i << 2
-						      : (uint64_t)i << 2 | 2;
-		srch = pim_hash64(im->fp, k * sizeof *im->fp, seed);
+		in[0] = r->has_fp ? r->fp
+				  : pim_record_fingerprint(r, &im->fpbuf);
+		in[1] = im->write_h;
+		srch = pim_hash64(in, sizeof in, seed);
 	}
 
 	/* a key twice in this import: the first one counts */
@@ -676,9 +677,8 @@ int pim_import(pim_import_stats *st, pim_catalog *cat,
 	im.write = pim_calloc(cat->n_slots + 1, 1);
 	im.newv = pim_calloc(cat->n_slots + 1, sizeof *im.newv);
 	im.hash = pim_calloc(cat->n_slots + 1, sizeof *im.hash);
-	im.fp = pim_calloc(cat->n_slots + 1, sizeof *im.fp);
 	im.unique = pim_calloc(cat->n_slots + 1, 1);
-	if (!im.write || !im.newv || !im.hash || !im.fp || !im.unique) {
+	if (!im.write || !im.newv || !im.hash || !im.unique) {
 		rc = pim_cat_error(cat, PIM_ENOMEM, "out of memory");
 		goto out;
 	}
@@ -810,7 +810,7 @@ out:
 	pim_free(im.write);
 	pim_free(im.newv);
 	pim_free(im.hash);
-	pim_free(im.fp);
+	pim_buf_free(&im.fpbuf);
 	pim_free(im.unique);
 	pim_buf_free(&im.src);
 	pim_buf_free(&im.errs);

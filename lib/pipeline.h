@@ -29,17 +29,24 @@ typedef struct pim_record {
 	unsigned long long bytes_done, bytes_total; /* of the current file */
 	unsigned long records_hint; /* records in the current file, about */
 	const pim_dialect *dialect;
-	/* Filled by pim_pipeline_relay, NULL otherwise: per slot, the value's
-	 * pim_record_hash (0 when NULL); and the same for the record that
+	/* Filled by pim_pipeline_relay, NULL otherwise: per slot, for the
+	 * key and the unique attributes, the value's pim_record_hash (0 when
+	 * NULL; 0 in the other slots); and the same for the record that
 	 * follows, when the relay already holds it, so that a consumer can
 	 * start loading what it will look up next. */
 	const uint64_t *hash;
 	const uint64_t *next_hash;
+	int has_fp;
+	uint64_t fp;              /* with has_fp: pim_record_fingerprint */
 } pim_record;
 
 /* The hash of a value in slot `slot`: pim_hash64 seeded with the slot,
  * with bit 0 set so that it is never 0. */
 uint64_t pim_record_hash(const char *value, size_t slot);
+
+/* A hash of what the record says about every slot: given or not, and the
+ * value. `tmp` is scratch space; 0 when it cannot grow. */
+uint64_t pim_record_fingerprint(const pim_record *r, pim_buf *tmp);
 
 typedef int (*pim_record_fn)(const pim_record *r, void *ctx);
 

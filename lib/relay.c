@@ -35,6 +35,7 @@ typedef struct relay {
 	block *cur;            /* the producer's block being filled */
 	size_t last_file;
 	int header_sent;
+	unsigned char *hashed;  /* see hashed_slots */
 
 	/* producer arguments and results */
 	pim_validate_stats *st;
@@ -173,6 +174,37 @@ uint64_t pim_record_hash(const char *value, size_t slot)
 	return pim_hash64(value, strlen(value), slot) | 1;
 }
 
+#define FP_SEED 0x66707269ULL
+
+/* The given bytes, then the values: the form records travel in, and the
+ * input of their fingerprint. */
+static size_t values_size(const pim_record *r)
+{
+	size_t size = r->n_slots;
+	for (size_t i = 0; i < r->n_slots; i++)
+		size += str_size(r->value[i]) + 1;
+	return size;
+}
+
+static char *put_values(char *p, const pim_record *r)
+{
+	memcpy(p, r->given, r->n_slots);
+	p += r->n_slots;
+	for (size_t i = 0; i < r->n_slots; i++)
+		p = put_str(p, r->value[i]);
+	return p;
+}
+
+uint64_t pim_record_fingerprint(const pim_record *r, pim_buf *tmp)
+{
+	size_t size = values_size(r);
+	pim_buf_clear(tmp);
+	if (pim_buf_reserve(tmp, size))
+		return 0;
+	put_values(tmp->data, r);
+	return pim_hash64(tmp->data, size, FP_SEED);
+}
+
 typedef struct rec_item {
 	uint32_t type, size;
 	const char *file;
@@ -183,7 +215,22 @@ typedef struct rec_item {
 	unsigned long records_hint;
 	unsigned long long bytes_done, bytes_total;
 	size_t n_slots, n_fields;
+	uint64_t fp;
 } rec_item;
+
+/* Per slot: 1 for the key and the unique attributes, whose values the
+ * consumer looks up by hash. */
+static unsigned char *hashed_slots(const pim_schema *s, const pim_record *r)
+{
+	unsigned char *h = pim_calloc(r->n_slots + 1, 1);
+	if (!h)
+		return NULL;
+	for (size_t i = 0; i < r->n_slots; i++) {
+		size_t a = r->slots[i].attr;
+		h[i] = (long)a == s->key || s->attrs[a].unique;
+	}
+	return h;
+}
 
 typedef struct header_item {
 	uint32_t type, size;
@@ -218,9 +265,7 @@ static int prod_record(const pim_record *r, void *ctx)
 		q->last_file = r->file_index;
 	}
 	/* the header, the hashes (8-byte aligned after it), given, values */
-	size = sizeof *it + r->n_slots * sizeof(uint64_t) + r->n_slots;
-	for (size_t i = 0; i < r->n_slots; i++)
-		size += str_size(r->value[i]) + 1;
+	size = sizeof *it + r->n_slots * sizeof(uint64_t) + values_size(r);
 	for (size_t i = 0; i < r->raw->n; i++)
 		size += sizeof(size_t) + r->raw->len[i] + 1;
 	size = (size + 7) & ~(size_t)7;
@@ -244,15 +289,18 @@ static int prod_record(const pim_record *r, void *ctx)
 		/* hashed here, where there is time to spare: the consumer
 		 * is the slower side */
 		uint64_t *h = (uint64_t *)(void *)p;
+		char *v;
+		if (!q->hashed && !(q->hashed = hashed_slots(q->s, r)))
+			return 1;
 		for (size_t i = 0; i < r->n_slots; i++)
-			h[i] = r->value[i] ? pim_record_hash(r->value[i], i)
-					   : 0;
+			h[i] = q->hashed[i] && r->value[i]
+				       ? pim_record_hash(r->value[i], i)
+				       : 0;
 		p += r->n_slots * sizeof(uint64_t);
+		v = p;
+		p = put_values(p, r);
+		it->fp = pim_hash64(v, (size_t)(p - v), FP_SEED);
 	}
-	memcpy(p, r->given, r->n_slots);
-	p += r->n_slots;
-	for (size_t i = 0; i < r->n_slots; i++)
-		p = put_str(p, r->value[i]);
 	for (size_t i = 0; i < r->raw->n; i++) {
 		/* fields may hold NUL bytes: length first */
 		memcpy(p, &r->raw->len[i], sizeof(size_t));
@@ -377,6 +425,8 @@ static int consume(block *b, scratch *sc, const pim_slot *slots,
 				r.next_hash = (const uint64_t *)(const void *)(
 					b->data + next + sizeof *it);
 			r.given = (const unsigned char *)p;
+			r.has_fp = 1;
+			r.fp = it->fp;
 			p += it->n_slots;
 			for (size_t i = 0; i < it->n_slots; i++)
 				sc->value[i] = get_str(&p);
@@ -488,6 +538,7 @@ int pim_pipeline_relay(pim_validate_stats *st, const pim_schema *s,
 		pthread_mutex_unlock(&q.mu);
 	}
 	pthread_join(tid, NULL);
+	pim_free(q.hashed);
 	while (q.spare) {
 		block *b = q.spare;
 		q.spare = b->next;

@@ -8,6 +8,7 @@
 
 #include <getopt.h>
 #include <stdio.h>
+#include <time.h>
 
 #include "pim.h"
 
@@ -137,6 +138,29 @@ int cli_outfile_close(pim_cli *cli, FILE *f, const char *path, int ok);
 /* A diagnostic about a stored product (no file, no line):
  * "pim: SKU attr: error[code]: message: 'value'". */
 void cli_key_diag_text(FILE *out, const pim_diag *d);
+
+/* A progress line on stderr for long runs (import, enrich), drawn only on
+ * a terminal and cleared before anything else is printed there. */
+typedef struct cli_progress {
+	pim_cli *cli;
+	const char *unit;   /* what is counted: "rows", "products" */
+	time_t started;
+	int drew;           /* the line is on the screen */
+	int key_diags;      /* diagnostics are about stored products */
+} cli_progress;
+
+/* Starts it when stderr is a terminal and -q is not given: 1, else 0
+ * (then the callbacks stay unset and nothing is drawn). */
+int cli_progress_start(cli_progress *p, pim_cli *cli, const char *unit,
+		       int key_diags);
+/* The pim progress callback: "N unit, R unit/s, P%, ETA Ss". */
+void cli_progress_show(unsigned long n, unsigned long long done,
+		       unsigned long long total, void *ctx);
+/* The pim_diag_fn that goes with it: warnings only without -q, the line
+ * cleared first; text as cli_diag_text or cli_key_diag_text. */
+int cli_progress_diag(const pim_diag *d, void *ctx);
+/* Clears the line at the end. */
+void cli_progress_end(cli_progress *p);
 
 /* A change as "SKU attr: old → new" on stdout (a pim_change_fn). */
 int cli_print_change(const char *sku, const char *attr, const char *old,

@@ -41,8 +41,7 @@ struct eopts {
 	const char *rules;
 	int diff;
 	pim_enrich_options eo;
-	time_t started;
-	int drew;
+	cli_progress pr;
 };
 
 static int on_opt(int opt, const char *arg, void *ctx)
@@ -64,35 +63,6 @@ static int on_opt(int opt, const char *arg, void *ctx)
 		return 0;
 	}
 	return EXIT_USAGE;
-}
-
-static int print_diag(const pim_diag *d, void *ctx)
-{
-	struct eopts *o = ctx;
-
-	if (o->cli->quiet && d->severity == PIM_SEV_WARNING)
-		return 0;
-	if (o->drew) {
-		fputs("\r\033[K", stderr);
-		o->drew = 0;
-	}
-	fflush(stdout);
-	cli_key_diag_text(stderr, d);
-	return 0;
-}
-
-static void progress(unsigned long rows, unsigned long long done,
-		     unsigned long long total, void *ctx)
-{
-	struct eopts *o = ctx;
-	double secs = difftime(time(NULL), o->started);
-
-	if (secs < 1)
-		return;
-	fprintf(stderr, "\r\033[Kpim: %lu products, %.0f/s", rows, rows / secs);
-	if (total && done < total)
-		fprintf(stderr, ", %3.0f%%", 100.0 * (double)done / (double)total);
-	o->drew = 1;
 }
 
 static void summary(pim_cli *cli, const pim_enrich_stats *st, int dry_run)
@@ -179,14 +149,13 @@ int cmd_enrich(pim_cli *cli, int argc, char **argv)
 		o.eo.on_change = cli_print_change;
 		o.eo.change_ctx = &o;
 	}
-	if (!cli->quiet && isatty(2)) {
-		o.eo.progress = progress;
-		o.eo.progress_ctx = &o;
-		o.started = time(NULL);
+	if (cli_progress_start(&o.pr, cli, "products", 1)) {
+		o.eo.progress = cli_progress_show;
+		o.eo.progress_ctx = &o.pr;
 	}
-	rc = pim_catalog_enrich(&st, cat, rules, &o.eo, print_diag, &o);
-	if (o.drew)
-		fputs("\r\033[K", stderr);
+	rc = pim_catalog_enrich(&st, cat, rules, &o.eo, cli_progress_diag,
+				&o.pr);
+	cli_progress_end(&o.pr);
 	if (rc && rc != PIM_EDATA) {
 		cli_error(cli, "%s", pim_errmsg(cat));
 		code = rc == PIM_EDENIED || rc == PIM_EPARSE ? EXIT_USAGE

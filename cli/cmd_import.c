@@ -67,9 +67,7 @@ struct iopts {
 	const char *rules;
 	int diff;
 	pim_import_options io;
-	int progress;
-	time_t started;
-	int drew;
+	cli_progress pr;
 };
 
 static int on_opt(int opt, const char *arg, void *ctx)
@@ -132,38 +130,6 @@ static int on_opt(int opt, const char *arg, void *ctx)
 	}
 	return cli_usage_error(o->cli, "import", usage,
 			       "import: bad value '%s' for an option", arg);
-}
-
-static int print_diag(const pim_diag *d, void *ctx)
-{
-	struct iopts *o = ctx;
-	if (o->cli->quiet && d->severity == PIM_SEV_WARNING)
-		return 0;
-	if (o->drew) {
-		fputs("\r\033[K", stderr);
-		o->drew = 0;
-	}
-	fflush(stdout);
-	cli_diag_text(stderr, d);
-	return 0;
-}
-
-
-static void progress(unsigned long rows, unsigned long long done,
-		     unsigned long long total, void *ctx)
-{
-	struct iopts *o = ctx;
-	double secs = difftime(time(NULL), o->started);
-	double rate = secs > 0 ? rows / secs : 0;
-
-	if (secs < 1)
-		return;
-	fprintf(stderr, "\r\033[Kpim: %lu rows, %.0f rows/s", rows, rate);
-	if (total && done && done < total && secs > 0) {
-		double eta = secs * ((double)total / (double)done - 1.0);
-		fprintf(stderr, ", %3.0f%%, ETA %.0fs", 100.0 * done / total, eta);
-	}
-	o->drew = 1;
 }
 
 static void summary(pim_cli *cli, const pim_import_stats *st, int dry_run)
@@ -254,15 +220,14 @@ int cmd_import(pim_cli *cli, int argc, char **argv)
 		o.io.on_change = cli_print_change;
 		o.io.change_ctx = &o;
 	}
-	if (!cli->quiet && isatty(2)) {
-		o.io.progress = progress;
-		o.io.progress_ctx = &o;
-		o.started = time(NULL);
+	if (cli_progress_start(&o.pr, cli, "rows", 0)) {
+		o.io.progress = cli_progress_show;
+		o.io.progress_ctx = &o.pr;
 	}
 	rc = pim_import(&st, cat, (const char *const *)argv + optind,
-			(size_t)(argc - optind), &o.io, print_diag, &o);
-	if (o.drew)
-		fputs("\r\033[K", stderr);
+			(size_t)(argc - optind), &o.io, cli_progress_diag,
+			&o.pr);
+	cli_progress_end(&o.pr);
 	if (rc && rc != PIM_EDATA) {
 		cli_error(cli, "%s", pim_errmsg(cat));
 		/* a mapping or file that writes outside the role's rights is

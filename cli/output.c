@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -101,6 +102,65 @@ int cli_print_change(const char *sku, const char *attr, const char *old,
 	printf("%s %s: %s \xE2\x86\x92 %s\n", sku, attr, old ? old : "(empty)",
 	       new_value ? new_value : "(empty)");
 	return ferror(stdout) ? 1 : 0;
+}
+
+/* ---- the progress line of long runs ------------------------------------ */
+
+int cli_progress_start(cli_progress *p, pim_cli *cli, const char *unit,
+		       int key_diags)
+{
+	memset(p, 0, sizeof *p);
+	p->cli = cli;
+	p->unit = unit;
+	p->key_diags = key_diags;
+	p->started = time(NULL);
+	return !cli->quiet && isatty(2);
+}
+
+static void progress_clear(cli_progress *p)
+{
+	if (p->drew) {
+		fputs("\r\033[K", stderr);
+		p->drew = 0;
+	}
+}
+
+void cli_progress_show(unsigned long n, unsigned long long done,
+		       unsigned long long total, void *ctx)
+{
+	cli_progress *p = ctx;
+	double secs = difftime(time(NULL), p->started);
+
+	if (secs < 1)
+		return;
+	fprintf(stderr, "\r\033[Kpim: %lu %s, %.0f %s/s", n, p->unit, n / secs,
+		p->unit);
+	if (total && done && done < total) {
+		double eta = secs * ((double)total / (double)done - 1.0);
+		fprintf(stderr, ", %3.0f%%, ETA %.0fs",
+			100.0 * (double)done / (double)total, eta);
+	}
+	p->drew = 1;
+}
+
+int cli_progress_diag(const pim_diag *d, void *ctx)
+{
+	cli_progress *p = ctx;
+
+	if (p->cli->quiet && d->severity == PIM_SEV_WARNING)
+		return 0;
+	progress_clear(p);
+	fflush(stdout);
+	if (p->key_diags)
+		cli_key_diag_text(stderr, d);
+	else
+		cli_diag_text(stderr, d);
+	return 0;
+}
+
+void cli_progress_end(cli_progress *p)
+{
+	progress_clear(p);
 }
 
 /* ---- output files: a temporary file renamed into place ----------------- */

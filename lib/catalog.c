@@ -250,11 +250,21 @@ static int check_format(pim_catalog *cat)
 void pim_slot_column(char *buf, size_t len, const pim_schema *s,
 		     const pim_slot *slot)
 {
-	if (slot->locale)
-		snprintf(buf, len, "%s@%s", s->attrs[slot->attr].code,
-			 slot->locale);
-	else
-		snprintf(buf, len, "%s", s->attrs[slot->attr].code);
+	/* as snprintf "%s@%s" would, without its cost: this runs for every
+	 * change that is recorded */
+	const char *code = s->attrs[slot->attr].code;
+	size_t n = 0;
+
+	if (!len)
+		return;
+	for (; *code && n + 1 < len; code++)
+		buf[n++] = *code;
+	if (slot->locale && n + 1 < len) {
+		buf[n++] = '@';
+		for (const char *l = slot->locale; *l && n + 1 < len; l++)
+			buf[n++] = *l;
+	}
+	buf[n] = '\0';
 }
 
 static void free_slots(pim_catalog *cat)

@@ -115,25 +115,25 @@ static char *reserve(relay *q, size_t size)
 	return p;
 }
 
+/* A string travels as its length (4 bytes, all ones for NULL) and its
+ * bytes with their NUL: the consumer takes it without measuring it. */
+#define STR_NULL 0xffffffffu
+
 static size_t str_size(const char *s)
 {
-	return s ? strlen(s) + 1 : 1;
+	return sizeof(uint32_t) + (s ? strlen(s) + 1 : 0);
 }
 
 static char *put_str(char *p, const char *s)
 {
-	/* a NULL string travels as a single 0x01 byte */
-	if (!s) {
-		*p++ = '\1';
-		*p++ = '\0';
+	uint32_t n = s ? (uint32_t)strlen(s) : STR_NULL;
+	memcpy(p, &n, sizeof n);
+	p += sizeof n;
+	if (!s)
 		return p;
-	}
-	*p++ = '\2';
-	size_t n = strlen(s) + 1;
-	memcpy(p, s, n);
-	return p + n;
+	memcpy(p, s, (size_t)n + 1);
+	return p + n + 1;
 }
-
 typedef struct diag_item {
 	uint32_t type, size;
 	unsigned long line, col;
@@ -144,8 +144,8 @@ typedef struct diag_item {
 static int prod_diag(const pim_diag *d, void *ctx)
 {
 	relay *q = ctx;
-	size_t size = sizeof(diag_item) + str_size(d->column) + 1 +
-		      str_size(d->message) + 1 + str_size(d->value) + 1;
+	size_t size = sizeof(diag_item) + str_size(d->column) +
+		      str_size(d->message) + str_size(d->value);
 	diag_item *it;
 	char *p;
 
@@ -182,7 +182,7 @@ static size_t values_size(const pim_record *r)
 {
 	size_t size = r->n_slots;
 	for (size_t i = 0; i < r->n_slots; i++)
-		size += str_size(r->value[i]) + 1;
+		size += str_size(r->value[i]);
 	return size;
 }
 
@@ -215,7 +215,6 @@ typedef struct rec_item {
 	unsigned long records_hint;
 	unsigned long long bytes_done, bytes_total;
 	size_t n_slots, n_fields;
-	uint64_t fp;
 } rec_item;
 
 /* Per slot: 1 for the key and the unique attributes, whose values the
@@ -249,7 +248,7 @@ static int prod_record(const pim_record *r, void *ctx)
 		header_item *h;
 		size = sizeof *h;
 		for (size_t i = 0; i < r->n_header; i++)
-			size += str_size(r->header[i]) + 1;
+			size += str_size(r->header[i]);
 		size = (size + 7) & ~(size_t)7;
 		if (!(p = reserve(q, size)))
 			return 1;
@@ -286,10 +285,9 @@ static int prod_record(const pim_record *r, void *ctx)
 	it->n_fields = r->raw->n;
 	p += sizeof *it;
 	{
-		/* hashed here, where there is time to spare: the consumer
-		 * is the slower side */
+		/* the key and unique values hashed here, so that the
+		 * consumer can prefetch a record ahead */
 		uint64_t *h = (uint64_t *)(void *)p;
-		char *v;
 		if (!q->hashed && !(q->hashed = hashed_slots(q->s, r)))
 			return 1;
 		for (size_t i = 0; i < r->n_slots; i++)
@@ -297,9 +295,7 @@ static int prod_record(const pim_record *r, void *ctx)
 				       ? pim_record_hash(r->value[i], i)
 				       : 0;
 		p += r->n_slots * sizeof(uint64_t);
-		v = p;
 		p = put_values(p, r);
-		it->fp = pim_hash64(v, (size_t)(p - v), FP_SEED);
 	}
 	for (size_t i = 0; i < r->raw->n; i++) {
 		/* fields may hold NUL bytes: length first */
@@ -339,12 +335,15 @@ static void *producer(void *arg)
 static const char *get_str(const char **pp)
 {
 	const char *p = *pp;
-	if (*p == '\1') {
-		*pp = p + 2;
+	uint32_t n;
+	memcpy(&n, p, sizeof n);
+	p += sizeof n;
+	if (n == STR_NULL) {
+		*pp = p;
 		return NULL;
 	}
-	*pp = p + 1 + strlen(p + 1) + 1;
-	return p + 1;
+	*pp = p + n + 1;
+	return p;
 }
 
 typedef struct scratch {
@@ -425,11 +424,15 @@ static int consume(block *b, scratch *sc, const pim_slot *slots,
 				r.next_hash = (const uint64_t *)(const void *)(
 					b->data + next + sizeof *it);
 			r.given = (const unsigned char *)p;
-			r.has_fp = 1;
-			r.fp = it->fp;
 			p += it->n_slots;
 			for (size_t i = 0; i < it->n_slots; i++)
 				sc->value[i] = get_str(&p);
+			/* the fingerprint here: the reading thread has less
+			 * time to spare when the catalog has little to do */
+			r.has_fp = 1;
+			r.fp = pim_hash64(r.given,
+					  (size_t)(p - (const char *)r.given),
+					  FP_SEED);
 			for (size_t i = 0; i < it->n_fields; i++) {
 				size_t len;
 				memcpy(&len, p, sizeof len);

@@ -1606,6 +1606,12 @@ static void rdiag(pim_rules_run *run, pim_severity sev, long slot,
 	run->diag(&d, run->dctx);
 }
 
+/* A space and a word after a number: "12 MMT". Nonzero on failure. */
+static int add_word(pim_buf *b, const char *w)
+{
+	return pim_buf_addc(b, ' ') || pim_buf_adds(b, w);
+}
+
 /* Formats v with `dec` decimals (-1: as few as needed, at most 6). */
 static int fmt_num(pim_buf *b, double v, int dec, char decimal)
 {
@@ -1716,11 +1722,10 @@ static int do_template(pim_rules_run *run, const action *a, pim_buf *out)
 			}
 			if (t->bare)
 				continue;
-			if (u && pim_buf_printf(out, " %s",
-						u->symbol ? u->symbol : u->code))
+			if (u && add_word(out, u->symbol ? u->symbol : u->code))
 				return PIM_ENOMEM;
 			if (at->type == PIM_TYPE_PRICE && suffix &&
-			    pim_buf_printf(out, " %s", suffix))
+			    add_word(out, suffix))
 				return PIM_ENOMEM;
 		}
 	}
@@ -1956,10 +1961,10 @@ static int do_normalize(pim_rules_run *run, const action *a, pim_buf *out)
 			}
 			if (fmt_num(out, num, -1, '.'))
 				return PIM_ENOMEM;
-			if (unit && pim_buf_printf(out, " %s", unit->code))
+			if (unit && add_word(out, unit->code))
 				return PIM_ENOMEM;
 			else if (at->type == PIM_TYPE_PRICE && suffix &&
-				 pim_buf_printf(out, " %s", suffix))
+				 add_word(out, suffix))
 				return PIM_ENOMEM;
 			break;
 		}

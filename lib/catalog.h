@@ -101,6 +101,9 @@ typedef struct pim_cat_row {
  * has none or does not exist. */
 int pim_cat_lookup_src(pim_cat_writer *w, const char *key,
 		       unsigned long long *src);
+/* Sets the stored fingerprint of product `id` alone: its values already
+ * are what the record with fingerprint `src` would write. */
+int pim_cat_set_src(pim_cat_writer *w, long long id, unsigned long long src);
 /* Looks a product up by key: 1 found (row filled), 0 not found. */
 int pim_cat_lookup(pim_cat_writer *w, const char *key, pim_cat_row *row);
 /* Inserts a product with `value` (per slot) for the written slots. */

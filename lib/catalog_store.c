@@ -152,6 +152,7 @@ struct pim_cat_writer {
 	const char **value;      /* lookup results, per slot */
 	sqlite3_stmt **owner;    /* per slot, prepared on first use */
 	sqlite3_stmt *src;       /* the fingerprint alone */
+	sqlite3_stmt *set_src;   /* ... and its update */
 };
 
 void pim_cat_writer_free(pim_cat_writer *w)
@@ -162,6 +163,7 @@ void pim_cat_writer_free(pim_cat_writer *w)
 	sqlite3_finalize(w->insert);
 	sqlite3_finalize(w->update);
 	sqlite3_finalize(w->src);
+	sqlite3_finalize(w->set_src);
 	for (size_t i = 0; w->owner && i < w->cat->n_slots; i++)
 		sqlite3_finalize(w->owner[i]);
 	pim_free(w->owner);
@@ -282,6 +284,28 @@ int pim_cat_lookup_src(pim_cat_writer *w, const char *key,
 	}
 	sqlite3_reset(w->src);
 	return rc == SQLITE_DONE ? 0 : pim_cat_sqlerr(cat, rc, "reading a product");
+}
+
+int pim_cat_set_src(pim_cat_writer *w, long long id, unsigned long long src)
+{
+	pim_catalog *cat = w->cat;
+	int rc;
+
+	if (!w->set_src) {
+		rc = sqlite3_prepare_v3(cat->db,
+					"UPDATE product SET _src = ?2 WHERE _id = ?1",
+					-1, SQLITE_PREPARE_PERSISTENT, &w->set_src,
+					NULL);
+		if (rc != SQLITE_OK)
+			return pim_cat_sqlerr(cat, rc, "preparing statements");
+	}
+	sqlite3_reset(w->lookup); /* the lookup's values are no longer used */
+	sqlite3_bind_int64(w->set_src, 1, id);
+	sqlite3_bind_int64(w->set_src, 2, (sqlite3_int64)src);
+	rc = sqlite3_step(w->set_src);
+	sqlite3_reset(w->set_src);
+	return rc == SQLITE_DONE ? 0
+				 : pim_cat_sqlerr(cat, rc, "writing a product");
 }
 
 int pim_cat_lookup(pim_cat_writer *w, const char *key, pim_cat_row *row)

@@ -575,6 +575,16 @@ static int on_record(const pim_record *r, void *ctx)
 		goto accepted;
 	}
 	if (!changed) {
+		/* the values are the record's already: with its fingerprint
+		 * stored, the next import of it is the cheap kind (after an
+		 * edit or enrich cleared it, or a mapping change) */
+		if (!im->o->dry_run && (!row.has_src || row.src != srch)) {
+			int rc = pim_cat_set_src(im->w, row.id, srch);
+			if (rc) {
+				im->rc = rc;
+				return 1;
+			}
+		}
 		im->st->unchanged++;
 		goto accepted;
 	}

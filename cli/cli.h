@@ -103,6 +103,8 @@ int cli_print_diag(const pim_diag *d, void *ctx);
 
 /* Flushes stdout; a write error (full disk, closed pipe) is exit 3. */
 int cli_finish_output(pim_cli *cli, int code);
+/* Keeps errno as the reason stdout failed, for cli_finish_output. */
+void cli_note_output_error(void);
 
 /* Writes s as a JSON string literal. */
 void cli_json_string(FILE *out, const char *s);

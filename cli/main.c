@@ -203,10 +203,21 @@ int cli_print_diag(const pim_diag *d, void *ctx)
 	return 0;
 }
 
+/* The errno of the first failed write to stdout, kept where it happened:
+ * by the end, other calls may have changed errno. */
+static int stdout_errno;
+
+void cli_note_output_error(void)
+{
+	if (!stdout_errno)
+		stdout_errno = errno;
+}
+
 int cli_finish_output(pim_cli *cli, int code)
 {
 	if (fflush(stdout) != 0 || ferror(stdout)) {
-		cli_error(cli, "writing output: %s", strerror(errno));
+		cli_note_output_error();
+		cli_error(cli, "writing output: %s", strerror(stdout_errno));
 		return EXIT_RUNTIME;
 	}
 	return code;

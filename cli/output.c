@@ -101,7 +101,11 @@ int cli_print_change(const char *sku, const char *attr, const char *old,
 	(void)ctx;
 	printf("%s %s: %s \xE2\x86\x92 %s\n", sku, attr, old ? old : "(empty)",
 	       new_value ? new_value : "(empty)");
-	return ferror(stdout) ? 1 : 0;
+	if (ferror(stdout)) {
+		cli_note_output_error();
+		return 1;
+	}
+	return 0;
 }
 
 /* ---- the progress line of long runs ------------------------------------ */

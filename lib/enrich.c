@@ -1,0 +1,716 @@
+/*
+ * enrich.c - pim_catalog_enrich: the rules applied to the catalog's
+ * products in one transaction and one batch.
+ *
+ * Two halves: reading the products and applying the rules to them, and
+ * writing what changed (the products and their history). When the rules
+ * write no unique attribute, the reading half runs in a thread of its own
+ * on a second, read-only connection: in WAL mode it reads the catalog as
+ * it was when the write transaction began, which is what the rules must
+ * see, and the writing half (the calling thread, with the catalog's own
+ * connection) gets the changed products in order through a queue. The
+ * rules' diagnostics travel the same way, so every callback runs in the
+ * calling thread. With a unique target the rules must ask the catalog
+ * as it is being written, and both halves run in the calling thread.
+ */
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "catalog.h"
+#include "expr.h"
+#include "queue.h"
+#include "rules.h"
+
+#define TXT(st, i) ((const char *)sqlite3_column_text((st), (i)))
+
+#define QBLOCK (256u << 10)
+#define QBLOCKS 8
+
+/* A product the rules changed: what the writing half needs of it. */
+typedef struct change {
+	size_t slot;
+	const char *old, *new_value;
+	const char *src; /* the rule's name: lives as long as the rules */
+} change;
+
+typedef struct product {
+	long long id;
+	const char *key;
+	unsigned long seen;   /* products read so far, for the progress */
+	const char **value;   /* per written slot, in wslot order */
+	change *changes;
+	size_t n_changes;
+} product;
+
+typedef struct enr {
+	pim_catalog *cat;
+	const pim_rules *rules;
+	const pim_enrich_options *o;
+	pim_enrich_stats *st;
+	pim_diag_fn diag;
+	void *dctx;
+	size_t *wslot, n_w;    /* the slots a rule may write */
+	char **colname;        /* per slot: the column's name */
+
+	/* the writing half */
+	sqlite3_stmt *upd;
+	long long batch;
+	char now[32];
+	unsigned long long total;
+	unsigned long next_progress;
+	unsigned long written_seen; /* `seen` of the last product written */
+
+	/* the reading half */
+	sqlite3 *db;           /* the connection it reads with */
+	pim_cond *where;
+	pim_rules_run *run;
+	unsigned long products, skipped, invalid;
+	sqlite3_stmt **owner;  /* per slot: who else holds a value */
+	long long id;          /* the product being read */
+	const char **vals;     /* per slot: its values */
+	product p;             /* the one being handed over */
+	int rrc;               /* its result, when threaded */
+	int write_failed;      /* write_product failed, its message set */
+	int rsql;              /* its SQLite failure, and the message */
+	char rmsg[256];
+
+	/* between the two, when threaded */
+	int threaded;
+	pim_queue q;
+	int oom;               /* the queue could not grow */
+	product wp;            /* the writing half's copy of a product */
+} enr;
+
+static int same(const char *a, const char *b)
+{
+	if (!a || !b)
+		return a == b;
+	return strcmp(a, b) == 0;
+}
+
+/* ---- the writing half ------------------------------------------------- */
+
+/* Records the changes of one product and writes it. */
+static int write_product(enr *e, const product *p)
+{
+	pim_catalog *cat = e->cat;
+	const pim_enrich_options *o = e->o;
+	int rc;
+
+	e->st->changed++;
+	e->written_seen = p->seen;
+	for (size_t i = 0; i < p->n_changes; i++) {
+		const change *c = &p->changes[i];
+		const char *col = e->colname[c->slot];
+		e->st->changes++;
+		if ((rc = pim_cat_history(cat, e->batch, p->id, p->key, col,
+					  c->old, c->new_value, c->src)))
+			return rc;
+		if (o->on_change && o->on_change(p->key, col, c->old,
+						 c->new_value, o->change_ctx))
+			return pim_cat_error(cat, PIM_EDATA,
+					     "enrich stopped early; nothing "
+					     "changed");
+	}
+	sqlite3_bind_int64(e->upd, 1, e->batch);
+	sqlite3_bind_text(e->upd, 2, e->now, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(e->upd, 3, p->id);
+	for (size_t i = 0; i < e->n_w; i++)
+		sqlite3_bind_text(e->upd, (int)i + 4, p->value[i], -1,
+				  SQLITE_STATIC);
+	rc = sqlite3_step(e->upd);
+	sqlite3_reset(e->upd);
+	if (rc != SQLITE_DONE)
+		return pim_cat_sqlerr(cat, rc, "writing products");
+	if (o->progress && p->seen >= e->next_progress) {
+		o->progress(p->seen, (unsigned long long)p->seen, e->total,
+			    o->progress_ctx);
+		e->next_progress = p->seen + 4096;
+	}
+	return 0;
+}
+
+/* ---- between the halves ----------------------------------------------- */
+
+enum { IT_PRODUCT = 1, IT_DIAG };
+
+typedef struct item {
+	uint32_t type, size;
+} item;
+
+typedef struct prod_item {
+	item h;
+	long long id;
+	unsigned long seen;
+	size_t n_changes;
+	/* then the key, the written values, and per change its slot, the
+	 * rule's name, old and new */
+} prod_item;
+
+typedef struct diag_item {
+	item h;
+	unsigned long line, col;
+	pim_severity severity;
+	const char *code; /* static */
+	/* then file, column, attribute, message, value, key */
+} diag_item;
+
+/* Strings travel as their length (all ones for NULL) and bytes. */
+#define NULL_LEN 0xffffffffu
+
+static size_t str_size(const char *s)
+{
+	return sizeof(uint32_t) + (s ? strlen(s) + 1 : 0);
+}
+
+static char *put_str(char *p, const char *s)
+{
+	uint32_t n = s ? (uint32_t)strlen(s) : NULL_LEN;
+	memcpy(p, &n, sizeof n);
+	p += sizeof n;
+	if (s) {
+		memcpy(p, s, (size_t)n + 1);
+		p += n + 1;
+	}
+	return p;
+}
+
+static const char *get_str(const char **pp)
+{
+	const char *p = *pp;
+	uint32_t n;
+	memcpy(&n, p, sizeof n);
+	p += sizeof n;
+	*pp = n == NULL_LEN ? p : p + n + 1;
+	return n == NULL_LEN ? NULL : p;
+}
+
+static void *reserve(enr *e, size_t size)
+{
+	void *p = pim_queue_reserve(&e->q, (size + 7) & ~(size_t)7);
+	if (!p && !pim_queue_stopped(&e->q))
+		e->oom = 1;
+	return p;
+}
+
+static int send_product(enr *e, const product *p)
+{
+	size_t size = sizeof(prod_item) + str_size(p->key);
+	prod_item *it;
+	char *s;
+
+	for (size_t i = 0; i < e->n_w; i++)
+		size += str_size(p->value[i]);
+	for (size_t i = 0; i < p->n_changes; i++)
+		size += sizeof(uint32_t) + sizeof(const char *) +
+			str_size(p->changes[i].old) +
+			str_size(p->changes[i].new_value);
+	if (!(it = reserve(e, size)))
+		return 1;
+	it->h.type = IT_PRODUCT;
+	it->h.size = (uint32_t)((size + 7) & ~(size_t)7);
+	it->id = p->id;
+	it->seen = p->seen;
+	it->n_changes = p->n_changes;
+	s = put_str((char *)(it + 1), p->key);
+	for (size_t i = 0; i < e->n_w; i++)
+		s = put_str(s, p->value[i]);
+	for (size_t i = 0; i < p->n_changes; i++) {
+		uint32_t slot = (uint32_t)p->changes[i].slot;
+		memcpy(s, &slot, sizeof slot);
+		s += sizeof slot;
+		memcpy(s, &p->changes[i].src, sizeof(const char *));
+		s += sizeof(const char *);
+		s = put_str(s, p->changes[i].old);
+		s = put_str(s, p->changes[i].new_value);
+	}
+	return 0;
+}
+
+/* The rules' diagnostics, from the reading thread. */
+static int send_diag(const pim_diag *d, void *ctx)
+{
+	enr *e = ctx;
+	size_t size = sizeof(diag_item) + str_size(d->file) +
+		      str_size(d->column) + str_size(d->attribute) +
+		      str_size(d->message) + str_size(d->value) +
+		      str_size(d->key);
+	diag_item *it;
+	char *s;
+
+	if (!(it = reserve(e, size)))
+		return 1;
+	it->h.type = IT_DIAG;
+	it->h.size = (uint32_t)((size + 7) & ~(size_t)7);
+	it->line = d->line;
+	it->col = d->col;
+	it->severity = d->severity;
+	it->code = d->code;
+	s = put_str((char *)(it + 1), d->file);
+	s = put_str(s, d->column);
+	s = put_str(s, d->attribute);
+	s = put_str(s, d->message);
+	s = put_str(s, d->value);
+	put_str(s, d->key);
+	return 0;
+}
+
+/* The writing half's side: every item of a block, in order. */
+static int take_block(enr *e, const pim_qblock *b)
+{
+	size_t off = 0;
+	int rc;
+
+	while (off < b->len) {
+		const item *h = (const item *)(const void *)(b->data + off);
+		const char *s;
+		if (h->type == IT_PRODUCT) {
+			const prod_item *it = (const prod_item *)h;
+			product p;
+			p.id = it->id;
+			p.seen = it->seen;
+			p.n_changes = it->n_changes;
+			p.value = e->wp.value;
+			p.changes = e->wp.changes;
+			s = (const char *)(it + 1);
+			p.key = get_str(&s);
+			for (size_t i = 0; i < e->n_w; i++)
+				p.value[i] = get_str(&s);
+			for (size_t i = 0; i < p.n_changes; i++) {
+				uint32_t slot;
+				memcpy(&slot, s, sizeof slot);
+				s += sizeof slot;
+				p.changes[i].slot = slot;
+				memcpy(&p.changes[i].src, s,
+				       sizeof(const char *));
+				s += sizeof(const char *);
+				p.changes[i].old = get_str(&s);
+				p.changes[i].new_value = get_str(&s);
+			}
+			if ((rc = write_product(e, &p)))
+				return rc;
+		} else {
+			const diag_item *it = (const diag_item *)h;
+			pim_diag d;
+			memset(&d, 0, sizeof d);
+			d.line = it->line;
+			d.col = it->col;
+			d.severity = it->severity;
+			d.code = it->code;
+			s = (const char *)(it + 1);
+			d.file = get_str(&s);
+			d.column = get_str(&s);
+			d.attribute = get_str(&s);
+			d.message = get_str(&s);
+			d.value = get_str(&s);
+			d.key = get_str(&s);
+			if (e->diag)
+				e->diag(&d, e->dctx);
+		}
+		off += h->size;
+	}
+	return 0;
+}
+
+/* ---- the reading half ------------------------------------------------- */
+
+static int enrich_unique(void *ctx, size_t slot, const char *value, char *sku,
+			 size_t len)
+{
+	enr *e = ctx;
+	pim_catalog *cat = e->cat;
+	sqlite3_stmt *st = e->owner[slot];
+	int rc;
+
+	if (!st) {
+		char sql[400];
+		snprintf(sql, sizeof sql,
+			 "SELECT %s FROM product WHERE %s = ?1 AND _id <> ?2 "
+			 "LIMIT 1",
+			 cat->col[cat->key_slot], cat->col[slot]);
+		rc = sqlite3_prepare_v2(cat->db, sql, -1, &st, NULL);
+		if (rc != SQLITE_OK)
+			return pim_cat_sqlerr(cat, rc, "checking uniqueness");
+		e->owner[slot] = st;
+	}
+	sqlite3_bind_text(st, 1, value, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, e->id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		snprintf(sku, len, "%s", TXT(st, 0));
+		sqlite3_reset(st);
+		return 1;
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0
+				 : pim_cat_sqlerr(cat, rc, "checking uniqueness");
+}
+
+/* Reads every product (not archived) in rowid order, applies the rules
+ * and hands over the changed ones. 0, or a PIM_E* code; an SQLite
+ * failure leaves its code in e->rsql and its message in e->rmsg. */
+static int read_all(enr *e)
+{
+	pim_catalog *cat = e->cat;
+	pim_buf sql = PIM_BUF_INIT;
+	sqlite3_stmt *sel = NULL;
+	int rc;
+
+	pim_buf_printf(&sql, "SELECT _id, %s, _family, _updated_batch",
+		       cat->col[cat->key_slot]);
+	for (size_t i = 0; i < cat->n_slots; i++)
+		pim_buf_printf(&sql, ", %s", cat->col[i]);
+	pim_buf_adds(&sql, " FROM product WHERE _archived = 0 ORDER BY _id");
+	if (!sql.data)
+		return PIM_ENOMEM;
+	rc = sqlite3_prepare_v2(e->db, sql.data, -1, &sel, NULL);
+	pim_buf_free(&sql);
+	if (rc != SQLITE_OK)
+		goto sqlfail;
+	while ((rc = sqlite3_step(sel)) == SQLITE_ROW) {
+		pim_rules_product rp;
+		const char *const *res;
+		int changed;
+		product *p = &e->p;
+
+		e->id = sqlite3_column_int64(sel, 0);
+		memset(&rp, 0, sizeof rp);
+		rp.key = TXT(sel, 1);
+		rp.family = TXT(sel, 2);
+		rp.updated_batch = sqlite3_column_int64(sel, 3);
+		for (size_t i = 0; i < cat->n_slots; i++) {
+			const char *v = TXT(sel, (int)i + 4);
+			e->vals[i] = v && *v ? v : NULL;
+		}
+		if (e->where) {
+			pim_cond_values cv;
+			cv.value = e->vals;
+			cv.family = rp.family;
+			cv.updated_batch = rp.updated_batch;
+			if (!pim_cond_eval(e->where, &cv))
+				continue;
+		}
+		e->products++;
+		rc = pim_rules_apply(e->run, &res, &changed, e->vals, &rp,
+				     &e->skipped, &e->invalid);
+		if (rc) {
+			sqlite3_finalize(sel);
+			return rc;
+		}
+		if (!changed)
+			continue;
+		p->id = e->id;
+		p->key = rp.key;
+		p->seen = e->products;
+		for (size_t i = 0; i < e->n_w; i++)
+			p->value[i] = res[e->wslot[i]];
+		p->n_changes = 0;
+		for (size_t i = 0; i < cat->n_slots; i++) {
+			const char *src = pim_rules_writer(e->run, i);
+			change *c = &p->changes[p->n_changes];
+			if (!src || same(e->vals[i], res[i]))
+				continue;
+			c->slot = i;
+			c->old = e->vals[i];
+			c->new_value = res[i];
+			c->src = src;
+			p->n_changes++;
+		}
+		rc = e->threaded ? send_product(e, p) : write_product(e, p);
+		if (rc) {
+			sqlite3_finalize(sel);
+			if (!e->threaded) {
+				e->write_failed = 1;
+				return rc;
+			}
+			/* the writing half stopped (its failure is the one
+			 * to report), or the queue could not grow */
+			return e->oom ? PIM_ENOMEM : 0;
+		}
+	}
+	if (rc == SQLITE_DONE) {
+		sqlite3_finalize(sel);
+		return 0;
+	}
+sqlfail:
+	e->rsql = rc;
+	snprintf(e->rmsg, sizeof e->rmsg, "%s", sqlite3_errmsg(e->db));
+	sqlite3_finalize(sel);
+	return PIM_EDB;
+}
+
+static void *reader(void *arg)
+{
+	enr *e = arg;
+	e->rrc = read_all(e);
+	pim_queue_finish(&e->q);
+	return NULL;
+}
+
+/* A second connection that reads the catalog as committed, or NULL when
+ * the halves should not be split. */
+static sqlite3 *open_reader(pim_catalog *cat, const pim_rules *rules)
+{
+	const unsigned char *target = pim_rules_targets(rules);
+	const char *env = getenv("PIM_THREADS");
+	sqlite3 *db = NULL;
+
+	if (env && atoi(env) == 1)
+		return NULL;
+	for (size_t i = 0; i < cat->n_slots; i++)
+		if (target[i] && cat->schema->attrs[cat->slots[i].attr].unique)
+			return NULL;
+	if (!cat->path || !*cat->path || !strcmp(cat->path, ":memory:"))
+		return NULL;
+	if (sqlite3_open_v2(cat->path, &db,
+			    SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX,
+			    NULL) != SQLITE_OK) {
+		sqlite3_close(db);
+		return NULL;
+	}
+	sqlite3_busy_timeout(db, 10000);
+	return db;
+}
+
+/* The reading half's failure as the catalog's error. */
+static int reader_error(enr *e, int rc)
+{
+	pim_catalog *cat = e->cat;
+	int prim = e->rsql & 0xff;
+
+	if (e->write_failed)
+		return rc; /* its message is set */
+	if (rc != PIM_EDB || !e->rsql)
+		return pim_cat_error(cat, rc, "%s",
+				     rc == PIM_ENOMEM ? "out of memory"
+				     : cat->errmsg[0] ? pim_errmsg(cat)
+						      : pim_strerror(rc));
+	if (prim == SQLITE_BUSY || prim == SQLITE_LOCKED ||
+	    prim == SQLITE_NOMEM || prim == SQLITE_FULL)
+		return pim_cat_sqlerr(cat, e->rsql, "reading products");
+	return pim_cat_error(cat, prim == SQLITE_IOERR ? PIM_EIO : PIM_EDB,
+			     "%s: reading products: %s", cat->path, e->rmsg);
+}
+
+/* ---- the whole -------------------------------------------------------- */
+
+static void enr_free(enr *e)
+{
+	sqlite3_finalize(e->upd);
+	for (size_t i = 0; e->owner && i < e->cat->n_slots; i++)
+		sqlite3_finalize(e->owner[i]);
+	pim_free(e->owner);
+	for (size_t i = 0; e->colname && i < e->cat->n_slots; i++)
+		pim_free(e->colname[i]);
+	pim_free(e->colname);
+	pim_free(e->wslot);
+	pim_free(e->vals);
+	pim_free(e->p.value);
+	pim_free(e->p.changes);
+	pim_free(e->wp.value);
+	pim_free(e->wp.changes);
+	pim_rules_run_free(e->run);
+	pim_cond_free(e->where);
+	if (e->db != e->cat->db)
+		sqlite3_close(e->db);
+}
+
+static int prepare_update(enr *e)
+{
+	pim_catalog *cat = e->cat;
+	pim_buf sql = PIM_BUF_INIT;
+	int rc, k = 4;
+
+	/* the update writes every slot a rule may write */
+	pim_buf_adds(&sql, "UPDATE product SET _updated_batch = ?1, "
+			   "_updated_at = ?2, _src = NULL");
+	for (size_t i = 0; i < e->n_w; i++)
+		pim_buf_printf(&sql, ", %s = ?%d", cat->col[e->wslot[i]], k++);
+	pim_buf_adds(&sql, " WHERE _id = ?3");
+	if (!sql.data)
+		return pim_cat_error(cat, PIM_ENOMEM, "out of memory");
+	rc = sqlite3_prepare_v2(cat->db, sql.data, -1, &e->upd, NULL);
+	pim_buf_free(&sql);
+	return rc == SQLITE_OK ? 0 : pim_cat_sqlerr(cat, rc, "writing products");
+}
+
+/* Runs both halves: in a second thread and through the queue, or both
+ * here when there is no second connection or thread. */
+static int run_halves(enr *e)
+{
+	pthread_t tid;
+	int rc = 0;
+
+	if (e->threaded) {
+		pim_queue_init(&e->q, QBLOCK, QBLOCKS);
+		if (pthread_create(&tid, NULL, reader, e) != 0) {
+			pim_queue_destroy(&e->q);
+			e->threaded = 0;
+			sqlite3_close(e->db);
+			e->db = e->cat->db;
+			pim_rules_run_diag(e->run, e->diag, e->dctx,
+					   PIM_SEV_ERROR);
+			pim_rules_run_unique(e->run, enrich_unique, e);
+		}
+	}
+	if (!e->threaded) {
+		rc = read_all(e);
+		return rc ? reader_error(e, rc) : 0;
+	}
+	for (;;) {
+		pim_qblock *b = pim_queue_next(&e->q);
+		if (!b)
+			break;
+		if (!rc && (rc = take_block(e, b)))
+			pim_queue_stop(&e->q);
+		pim_queue_release(&e->q, b);
+	}
+	pthread_join(tid, NULL);
+	pim_queue_destroy(&e->q);
+	if (!rc && e->rrc)
+		rc = reader_error(e, e->rrc);
+	return rc;
+}
+
+int pim_catalog_enrich(pim_enrich_stats *st, pim_catalog *cat,
+		       const pim_rules *rules, const pim_enrich_options *o,
+		       pim_diag_fn diag, void *ctx)
+{
+	const unsigned char *target;
+	pim_buf counts = PIM_BUF_INIT;
+	enr e;
+	int rc, began = 0, hist_dropped = 0;
+
+	memset(st, 0, sizeof *st);
+	memset(&e, 0, sizeof e);
+	e.cat = cat;
+	if (!o || o->version != PIM_ENRICH_OPTIONS_VERSION)
+		return pim_cat_error(cat, PIM_EINVALID, "bad enrich options");
+	if (!rules || pim_rules_catalog(rules) != cat)
+		return pim_cat_error(cat, PIM_EINVALID,
+				     "the rules were checked against another "
+				     "catalog");
+	if (cat->readonly)
+		return pim_cat_error(cat, PIM_EIO, "%s: opened read-only",
+				     cat->path);
+	if ((rc = pim_rules_check_rights(cat, rules)))
+		return rc;
+	e.rules = rules;
+	e.o = o;
+	e.st = st;
+	e.diag = diag;
+	e.dctx = ctx;
+	e.db = cat->db;
+	if (o->where) {
+		pim_where_error err;
+		rc = pim_cond_parse(&e.where, cat, o->where, NULL, &err);
+		if (rc == PIM_EPARSE)
+			return pim_cat_error(cat, rc, "--where: column %lu: %s",
+					     err.col, err.message);
+		if (rc)
+			return pim_cat_error(cat, rc, "out of memory");
+	}
+	target = pim_rules_targets(rules);
+	e.owner = pim_calloc(cat->n_slots + 1, sizeof *e.owner);
+	e.colname = pim_calloc(cat->n_slots + 1, sizeof *e.colname);
+	e.wslot = pim_calloc(cat->n_slots + 1, sizeof *e.wslot);
+	e.vals = pim_calloc(cat->n_slots + 1, sizeof *e.vals);
+	e.p.value = pim_calloc(cat->n_slots + 1, sizeof *e.p.value);
+	e.p.changes = pim_calloc(cat->n_slots + 1, sizeof *e.p.changes);
+	e.wp.value = pim_calloc(cat->n_slots + 1, sizeof *e.wp.value);
+	e.wp.changes = pim_calloc(cat->n_slots + 1, sizeof *e.wp.changes);
+	if (!e.owner || !e.colname || !e.wslot || !e.vals || !e.p.value ||
+	    !e.p.changes || !e.wp.value || !e.wp.changes ||
+	    pim_rules_run_new(&e.run, rules)) {
+		rc = pim_cat_error(cat, PIM_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < cat->n_slots; i++) {
+		char col[128];
+		pim_slot_column(col, sizeof col, cat->schema, &cat->slots[i]);
+		if (!(e.colname[i] = pim_strdup(col))) {
+			rc = pim_cat_error(cat, PIM_ENOMEM, "out of memory");
+			goto out;
+		}
+		if (target[i])
+			e.wslot[e.n_w++] = i;
+	}
+
+	if ((rc = pim_cat_begin(cat)))
+		goto out;
+	began = 1;
+	pim_cat_now(e.now, sizeof e.now);
+	if ((rc = pim_cat_batch_begin(cat, &e.batch, "enrich", NULL)))
+		goto out;
+	{
+		long long count = 0;
+		if ((rc = pim_catalog_product_count(cat, &count)) ||
+		    (rc = pim_cat_history_bulk_begin(cat, count, &hist_dropped)))
+			goto out;
+		e.total = o->progress ? (unsigned long long)count : 0;
+	}
+	if ((rc = prepare_update(&e)))
+		goto out;
+	/* the reading connection starts its snapshot after BEGIN IMMEDIATE:
+	 * no other writer can come between */
+	if ((e.db = open_reader(cat, rules))) {
+		e.threaded = 1;
+		pim_rules_run_diag(e.run, send_diag, &e, PIM_SEV_ERROR);
+	} else {
+		e.db = cat->db;
+		pim_rules_run_diag(e.run, diag, ctx, PIM_SEV_ERROR);
+		pim_rules_run_unique(e.run, enrich_unique, &e);
+	}
+	rc = run_halves(&e);
+	/* a stop counts what was read up to the last product written, not
+	 * what the reading thread had read ahead */
+	st->products = rc && e.threaded ? e.written_seen : e.products;
+	st->skipped = e.skipped;
+	st->invalid = e.invalid;
+	st->unchanged = st->products - st->changed;
+	if (rc)
+		goto out;
+	sqlite3_finalize(e.upd);
+	e.upd = NULL;
+	for (size_t i = 0; i < cat->n_slots; i++) {
+		sqlite3_finalize(e.owner[i]);
+		e.owner[i] = NULL;
+	}
+	if (!st->changed || o->dry_run) {
+		/* nothing to keep: no batch */
+		pim_cat_rollback(cat);
+		began = 0;
+	} else {
+		pim_buf_printf(&counts,
+			       "{\"products\":%lu,\"updated\":%lu,\"unchanged\":"
+			       "%lu,\"changes\":%lu,\"skipped\":%lu,\"invalid\":"
+			       "%lu}",
+			       st->products, st->changed, st->unchanged,
+			       st->changes, st->skipped, st->invalid);
+		if (!counts.data) {
+			rc = pim_cat_error(cat, PIM_ENOMEM, "out of memory");
+			goto out;
+		}
+		if ((rc = pim_cat_history_bulk_end(cat, hist_dropped)) ||
+		    (rc = pim_cat_batch_end(cat, e.batch, counts.data)))
+			goto out;
+		if ((rc = pim_cat_commit(cat)))
+			goto out;
+		began = 0;
+		st->batch = e.batch;
+	}
+	rc = st->invalid ? PIM_EDATA : 0;
+	if (rc)
+		pim_cat_error(cat, rc, "%lu rule application%s refused: the "
+				       "result was invalid",
+			      st->invalid, st->invalid == 1 ? "" : "s");
+out:
+	enr_free(&e);
+	if (began)
+		pim_cat_rollback(cat);
+	pim_buf_free(&counts);
+	return rc;
+}

@@ -158,36 +158,6 @@ typedef struct diag_item {
 	/* then file, column, attribute, message, value, key */
 } diag_item;
 
-/* Strings travel as their length (all ones for NULL) and bytes. */
-#define NULL_LEN 0xffffffffu
-
-static size_t str_size(const char *s)
-{
-	return sizeof(uint32_t) + (s ? strlen(s) + 1 : 0);
-}
-
-static char *put_str(char *p, const char *s)
-{
-	uint32_t n = s ? (uint32_t)strlen(s) : NULL_LEN;
-	memcpy(p, &n, sizeof n);
-	p += sizeof n;
-	if (s) {
-		memcpy(p, s, (size_t)n + 1);
-		p += n + 1;
-	}
-	return p;
-}
-
-static const char *get_str(const char **pp)
-{
-	const char *p = *pp;
-	uint32_t n;
-	memcpy(&n, p, sizeof n);
-	p += sizeof n;
-	*pp = n == NULL_LEN ? p : p + n + 1;
-	return n == NULL_LEN ? NULL : p;
-}
-
 static void *reserve(enr *e, size_t size)
 {
 	void *p = pim_queue_reserve(&e->q, (size + 7) & ~(size_t)7);
@@ -198,16 +168,16 @@ static void *reserve(enr *e, size_t size)
 
 static int send_product(enr *e, const product *p)
 {
-	size_t size = sizeof(prod_item) + str_size(p->key);
+	size_t size = sizeof(prod_item) + pim_qstr_size(p->key);
 	prod_item *it;
 	char *s;
 
 	for (size_t i = 0; i < e->n_w; i++)
-		size += str_size(p->value[i]);
+		size += pim_qstr_size(p->value[i]);
 	for (size_t i = 0; i < p->n_changes; i++)
 		size += sizeof(uint32_t) + sizeof(const char *) +
-			str_size(p->changes[i].old) +
-			str_size(p->changes[i].new_value);
+			pim_qstr_size(p->changes[i].old) +
+			pim_qstr_size(p->changes[i].new_value);
 	if (!(it = reserve(e, size)))
 		return 1;
 	it->h.type = IT_PRODUCT;
@@ -215,17 +185,17 @@ static int send_product(enr *e, const product *p)
 	it->id = p->id;
 	it->seen = p->seen;
 	it->n_changes = p->n_changes;
-	s = put_str((char *)(it + 1), p->key);
+	s = pim_qstr_put((char *)(it + 1), p->key);
 	for (size_t i = 0; i < e->n_w; i++)
-		s = put_str(s, p->value[i]);
+		s = pim_qstr_put(s, p->value[i]);
 	for (size_t i = 0; i < p->n_changes; i++) {
 		uint32_t slot = (uint32_t)p->changes[i].slot;
 		memcpy(s, &slot, sizeof slot);
 		s += sizeof slot;
 		memcpy(s, &p->changes[i].src, sizeof(const char *));
 		s += sizeof(const char *);
-		s = put_str(s, p->changes[i].old);
-		s = put_str(s, p->changes[i].new_value);
+		s = pim_qstr_put(s, p->changes[i].old);
+		s = pim_qstr_put(s, p->changes[i].new_value);
 	}
 	return 0;
 }
@@ -234,10 +204,10 @@ static int send_product(enr *e, const product *p)
 static int send_diag(const pim_diag *d, void *ctx)
 {
 	enr *e = ctx;
-	size_t size = sizeof(diag_item) + str_size(d->file) +
-		      str_size(d->column) + str_size(d->attribute) +
-		      str_size(d->message) + str_size(d->value) +
-		      str_size(d->key);
+	size_t size = sizeof(diag_item) + pim_qstr_size(d->file) +
+		      pim_qstr_size(d->column) + pim_qstr_size(d->attribute) +
+		      pim_qstr_size(d->message) + pim_qstr_size(d->value) +
+		      pim_qstr_size(d->key);
 	diag_item *it;
 	char *s;
 
@@ -249,12 +219,12 @@ static int send_diag(const pim_diag *d, void *ctx)
 	it->col = d->col;
 	it->severity = d->severity;
 	it->code = d->code;
-	s = put_str((char *)(it + 1), d->file);
-	s = put_str(s, d->column);
-	s = put_str(s, d->attribute);
-	s = put_str(s, d->message);
-	s = put_str(s, d->value);
-	put_str(s, d->key);
+	s = pim_qstr_put((char *)(it + 1), d->file);
+	s = pim_qstr_put(s, d->column);
+	s = pim_qstr_put(s, d->attribute);
+	s = pim_qstr_put(s, d->message);
+	s = pim_qstr_put(s, d->value);
+	pim_qstr_put(s, d->key);
 	return 0;
 }
 
@@ -276,9 +246,9 @@ static int take_block(enr *e, const pim_qblock *b)
 			p.value = e->wp.value;
 			p.changes = e->wp.changes;
 			s = (const char *)(it + 1);
-			p.key = get_str(&s);
+			p.key = pim_qstr_get(&s);
 			for (size_t i = 0; i < e->n_w; i++)
-				p.value[i] = get_str(&s);
+				p.value[i] = pim_qstr_get(&s);
 			for (size_t i = 0; i < p.n_changes; i++) {
 				uint32_t slot;
 				memcpy(&slot, s, sizeof slot);
@@ -287,8 +257,8 @@ static int take_block(enr *e, const pim_qblock *b)
 				memcpy(&p.changes[i].src, s,
 				       sizeof(const char *));
 				s += sizeof(const char *);
-				p.changes[i].old = get_str(&s);
-				p.changes[i].new_value = get_str(&s);
+				p.changes[i].old = pim_qstr_get(&s);
+				p.changes[i].new_value = pim_qstr_get(&s);
 			}
 			if ((rc = write_product(e, &p)))
 				return rc;
@@ -301,12 +271,12 @@ static int take_block(enr *e, const pim_qblock *b)
 			d.severity = it->severity;
 			d.code = it->code;
 			s = (const char *)(it + 1);
-			d.file = get_str(&s);
-			d.column = get_str(&s);
-			d.attribute = get_str(&s);
-			d.message = get_str(&s);
-			d.value = get_str(&s);
-			d.key = get_str(&s);
+			d.file = pim_qstr_get(&s);
+			d.column = pim_qstr_get(&s);
+			d.attribute = pim_qstr_get(&s);
+			d.message = pim_qstr_get(&s);
+			d.value = pim_qstr_get(&s);
+			d.key = pim_qstr_get(&s);
 			if (e->diag)
 				e->diag(&d, e->dctx);
 		}

@@ -63,7 +63,9 @@ static pim_qblock *get_block(pim_queue *q, size_t need)
 		b->next = NULL;
 		return b;
 	}
-	b = pim_calloc(1, sizeof *b);
+	/* the producer writes its block's length for every item while the
+	 * consumer reads another block: each on a cache line of its own */
+	b = pim_calloc_lines(1, sizeof *b);
 	if (b && !(b->data = pim_malloc(cap))) {
 		pim_free(b);
 		b = NULL;
@@ -103,15 +105,6 @@ void *pim_queue_reserve(pim_queue *q, size_t size)
 	p = q->cur->data + q->cur->len;
 	q->cur->len += size;
 	return p;
-}
-
-int pim_queue_stopped(pim_queue *q)
-{
-	int stop;
-	pthread_mutex_lock(&q->mu);
-	stop = q->stop;
-	pthread_mutex_unlock(&q->mu);
-	return stop;
 }
 
 void pim_queue_finish(pim_queue *q)
@@ -167,7 +160,7 @@ void pim_queue_release(pim_queue *q, pim_qblock *b)
 void pim_queue_stop(pim_queue *q)
 {
 	pthread_mutex_lock(&q->mu);
-	q->stop = 1;
+	__atomic_store_n(&q->stop, 1, __ATOMIC_RELAXED);
 	pthread_cond_broadcast(&q->cv);
 	pthread_mutex_unlock(&q->mu);
 }

@@ -10,6 +10,7 @@
 
 #include "buf.h"
 #include "pipeline.h"
+#include "queue.h"
 #include "uniq.h"
 
 #define BLOCK_SIZE (256u << 10)
@@ -17,25 +18,12 @@
 
 enum { IT_DIAG = 1, IT_HEADER, IT_RECORD };
 
-typedef struct block {
-	struct block *next;
-	size_t len, cap;
-	char *data;
-} block;
-
 typedef struct relay {
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	block *head, *tail;    /* full blocks, oldest first */
-	block *spare;          /* empty blocks to reuse */
-	int nblocks;           /* blocks in existence */
-	int done;              /* the producer has finished */
-	int stop;              /* the consumer asked to stop */
-	int oom;
-	block *cur;            /* the producer's block being filled */
+	pim_queue q;
+	int oom;               /* the queue could not grow */
 	size_t last_file;
 	int header_sent;
-	unsigned char *hashed;  /* see hashed_slots */
+	unsigned char *hashed; /* see hashed_slots */
 
 	/* producer arguments and results */
 	pim_validate_stats *st;
@@ -48,92 +36,16 @@ typedef struct relay {
 
 /* ---- producer side ------------------------------------------------------ */
 
-static block *get_block(relay *q, size_t need)
-{
-	block *b = NULL;
-
-	pthread_mutex_lock(&q->mu);
-	while (!q->stop && need <= BLOCK_SIZE && !q->spare &&
-	       q->nblocks >= MAX_BLOCKS)
-		pthread_cond_wait(&q->cv, &q->mu);
-	if (need <= BLOCK_SIZE && q->spare) {
-		b = q->spare;
-		q->spare = b->next;
-	}
-	pthread_mutex_unlock(&q->mu);
-	if (b) {
-		b->len = 0;
-		b->next = NULL;
-		return b;
-	}
-	/* a new block; a row bigger than a block gets one of its own */
-	/* the producer writes its block's length for every item while the
-	 * consumer reads another block: each on a cache line of its own */
-	b = pim_calloc_lines(1, sizeof *b);
-	if (!b)
-		return NULL;
-	b->cap = need > BLOCK_SIZE ? need : BLOCK_SIZE;
-	b->data = pim_malloc(b->cap);
-	if (!b->data) {
-		pim_free(b);
-		return NULL;
-	}
-	pthread_mutex_lock(&q->mu);
-	q->nblocks++;
-	pthread_mutex_unlock(&q->mu);
-	return b;
-}
-
-static void push_block(relay *q, block *b)
-{
-	pthread_mutex_lock(&q->mu);
-	b->next = NULL;
-	if (q->tail)
-		q->tail->next = b;
-	else
-		q->head = b;
-	q->tail = b;
-	pthread_cond_broadcast(&q->cv);
-	pthread_mutex_unlock(&q->mu);
-}
-
-/* Room for `size` bytes in the current block; NULL when out of memory. */
+/* Room for `size` bytes in the current block; NULL when out of memory or
+ * when the consumer has stopped. */
 static char *reserve(relay *q, size_t size)
 {
-	char *p;
-
-	if (q->cur && q->cur->len + size > q->cur->cap) {
-		push_block(q, q->cur);
-		q->cur = NULL;
-	}
-	if (!q->cur && !(q->cur = get_block(q, size))) {
+	char *p = pim_queue_reserve(&q->q, size);
+	if (!p && !pim_queue_stopped(&q->q))
 		q->oom = 1;
-		return NULL;
-	}
-	p = q->cur->data + q->cur->len;
-	q->cur->len += size;
 	return p;
 }
 
-/* A string travels as its length (4 bytes, all ones for NULL) and its
- * bytes with their NUL: the consumer takes it without measuring it. */
-#define STR_NULL 0xffffffffu
-
-static size_t str_size(const char *s)
-{
-	return sizeof(uint32_t) + (s ? strlen(s) + 1 : 0);
-}
-
-static char *put_str(char *p, const char *s)
-{
-	uint32_t n = s ? (uint32_t)strlen(s) : STR_NULL;
-	memcpy(p, &n, sizeof n);
-	p += sizeof n;
-	if (!s)
-		return p;
-	memcpy(p, s, (size_t)n + 1);
-	return p + n + 1;
-}
 typedef struct diag_item {
 	uint32_t type, size;
 	unsigned long line, col;
@@ -144,8 +56,8 @@ typedef struct diag_item {
 static int prod_diag(const pim_diag *d, void *ctx)
 {
 	relay *q = ctx;
-	size_t size = sizeof(diag_item) + str_size(d->column) +
-		      str_size(d->message) + str_size(d->value);
+	size_t size = sizeof(diag_item) + pim_qstr_size(d->column) +
+		      pim_qstr_size(d->message) + pim_qstr_size(d->value);
 	diag_item *it;
 	char *p;
 
@@ -163,10 +75,10 @@ static int prod_diag(const pim_diag *d, void *ctx)
 	it->attribute = d->attribute;
 	it->key = d->key;
 	p += sizeof *it;
-	p = put_str(p, d->column);
-	p = put_str(p, d->message);
-	put_str(p, d->value);
-	return q->stop;
+	p = pim_qstr_put(p, d->column);
+	p = pim_qstr_put(p, d->message);
+	pim_qstr_put(p, d->value);
+	return pim_queue_stopped(&q->q);
 }
 
 uint64_t pim_record_hash(const char *value, size_t slot)
@@ -182,7 +94,7 @@ static size_t values_size(const pim_record *r)
 {
 	size_t size = r->n_slots;
 	for (size_t i = 0; i < r->n_slots; i++)
-		size += str_size(r->value[i]);
+		size += pim_qstr_size(r->value[i]);
 	return size;
 }
 
@@ -191,7 +103,7 @@ static char *put_values(char *p, const pim_record *r)
 	memcpy(p, r->given, r->n_slots);
 	p += r->n_slots;
 	for (size_t i = 0; i < r->n_slots; i++)
-		p = put_str(p, r->value[i]);
+		p = pim_qstr_put(p, r->value[i]);
 	return p;
 }
 
@@ -248,7 +160,7 @@ static int prod_record(const pim_record *r, void *ctx)
 		header_item *h;
 		size = sizeof *h;
 		for (size_t i = 0; i < r->n_header; i++)
-			size += str_size(r->header[i]);
+			size += pim_qstr_size(r->header[i]);
 		size = (size + 7) & ~(size_t)7;
 		if (!(p = reserve(q, size)))
 			return 1;
@@ -259,7 +171,7 @@ static int prod_record(const pim_record *r, void *ctx)
 		h->has_header = r->has_header;
 		p += sizeof *h;
 		for (size_t i = 0; i < r->n_header; i++)
-			p = put_str(p, r->header[i]);
+			p = pim_qstr_put(p, r->header[i]);
 		q->header_sent = 1;
 		q->last_file = r->file_index;
 	}
@@ -305,7 +217,7 @@ static int prod_record(const pim_record *r, void *ctx)
 		p[r->raw->len[i]] = '\0';
 		p += r->raw->len[i] + 1;
 	}
-	return q->stop;
+	return pim_queue_stopped(&q->q);
 }
 
 static void *producer(void *arg)
@@ -316,35 +228,11 @@ static void *producer(void *arg)
 				 q, prod_record, q);
 	if (q->oom && !q->rc)
 		q->rc = PIM_ENOMEM;
-	if (q->cur && q->cur->len)
-		push_block(q, q->cur);
-	else if (q->cur) {
-		pim_free(q->cur->data);
-		pim_free(q->cur);
-	}
-	q->cur = NULL;
-	pthread_mutex_lock(&q->mu);
-	q->done = 1;
-	pthread_cond_broadcast(&q->cv);
-	pthread_mutex_unlock(&q->mu);
+	pim_queue_finish(&q->q);
 	return NULL;
 }
 
 /* ---- consumer side ------------------------------------------------------ */
-
-static const char *get_str(const char **pp)
-{
-	const char *p = *pp;
-	uint32_t n;
-	memcpy(&n, p, sizeof n);
-	p += sizeof n;
-	if (n == STR_NULL) {
-		*pp = p;
-		return NULL;
-	}
-	*pp = p + n + 1;
-	return p;
-}
 
 typedef struct scratch {
 	const char **value;
@@ -355,7 +243,7 @@ typedef struct scratch {
 	int has_header;
 } scratch;
 
-static int consume(block *b, scratch *sc, const pim_slot *slots,
+static int consume(const pim_qblock *b, scratch *sc, const pim_slot *slots,
 		   pim_diag_fn diag, void *dctx, pim_record_fn rec, void *rctx)
 {
 	size_t off = 0;
@@ -376,9 +264,9 @@ static int consume(block *b, scratch *sc, const pim_slot *slots,
 			d.attribute = it->attribute;
 			d.key = it->key;
 			p = (const char *)(it + 1);
-			d.column = get_str(&p);
-			d.message = get_str(&p);
-			d.value = get_str(&p);
+			d.column = pim_qstr_get(&p);
+			d.message = pim_qstr_get(&p);
+			d.value = pim_qstr_get(&p);
 			if (diag && diag(&d, dctx))
 				return 1;
 		} else if (hdr[0] == IT_HEADER) {
@@ -392,7 +280,7 @@ static int consume(block *b, scratch *sc, const pim_slot *slots,
 				return -1;
 			p = (const char *)(it + 1);
 			for (size_t i = 0; i < it->n; i++) {
-				const char *h = get_str(&p);
+				const char *h = pim_qstr_get(&p);
 				if (!(sc->header[i] = pim_strdup(h ? h : "")))
 					return -1;
 				sc->n_header++;
@@ -426,7 +314,7 @@ static int consume(block *b, scratch *sc, const pim_slot *slots,
 			r.given = (const unsigned char *)p;
 			p += it->n_slots;
 			for (size_t i = 0; i < it->n_slots; i++)
-				sc->value[i] = get_str(&p);
+				sc->value[i] = pim_qstr_get(&p);
 			/* the fingerprint here: the reading thread has less
 			 * time to spare when the catalog has little to do */
 			r.has_fp = 1;
@@ -489,8 +377,7 @@ int pim_pipeline_relay(pim_validate_stats *st, const pim_schema *s,
 		pim_free(slots);
 		return PIM_ENOMEM;
 	}
-	pthread_mutex_init(&q.mu, NULL);
-	pthread_cond_init(&q.cv, NULL);
+	pim_queue_init(&q.q, BLOCK_SIZE, MAX_BLOCKS);
 	q.st = st;
 	q.s = s;
 	q.paths = paths;
@@ -498,56 +385,30 @@ int pim_pipeline_relay(pim_validate_stats *st, const pim_schema *s,
 	q.o = o;
 	if (pthread_create(&tid, NULL, producer, &q) != 0) {
 		/* no thread: do it all here */
-		pthread_mutex_destroy(&q.mu);
-		pthread_cond_destroy(&q.cv);
+		pim_queue_destroy(&q.q);
 		pim_free(sc.value);
 		pim_free(slots);
 		return pim_pipeline_run(st, s, paths, n, o, diag, dctx, rec,
 					rctx);
 	}
 	for (;;) {
-		block *b;
+		pim_qblock *b = pim_queue_next(&q.q);
 		int crc;
-		pthread_mutex_lock(&q.mu);
-		while (!q.head && !q.done)
-			pthread_cond_wait(&q.cv, &q.mu);
-		b = q.head;
-		if (b) {
-			q.head = b->next;
-			if (!q.head)
-				q.tail = NULL;
-		}
-		pthread_mutex_unlock(&q.mu);
 		if (!b)
 			break; /* done and drained */
 		crc = stopped ? 0 : consume(b, &sc, slots, diag, dctx, rec, rctx);
 		if (crc) {
+			if (!stopped)
+				pim_queue_stop(&q.q);
 			stopped = 1;
 			if (crc < 0)
 				rc = PIM_ENOMEM;
 		}
-		pthread_mutex_lock(&q.mu);
-		if (stopped)
-			q.stop = 1;
-		if (b->cap == BLOCK_SIZE) {
-			b->next = q.spare;
-			q.spare = b;
-		} else {
-			pim_free(b->data);
-			pim_free(b);
-			q.nblocks--;
-		}
-		pthread_cond_broadcast(&q.cv);
-		pthread_mutex_unlock(&q.mu);
+		pim_queue_release(&q.q, b);
 	}
 	pthread_join(tid, NULL);
 	pim_free(q.hashed);
-	while (q.spare) {
-		block *b = q.spare;
-		q.spare = b->next;
-		pim_free(b->data);
-		pim_free(b);
-	}
+	pim_queue_destroy(&q.q);
 	for (size_t i = 0; i < sc.n_header; i++)
 		pim_free(sc.header[i]);
 	pim_free(sc.header);
@@ -555,7 +416,5 @@ int pim_pipeline_relay(pim_validate_stats *st, const pim_schema *s,
 	pim_free(sc.raw.len);
 	pim_free(sc.value);
 	pim_free(slots);
-	pthread_mutex_destroy(&q.mu);
-	pthread_cond_destroy(&q.cv);
 	return rc ? rc : q.rc;
 }

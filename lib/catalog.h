@@ -116,6 +116,12 @@ int pim_cat_update(pim_cat_writer *w, long long id,
 		   unsigned long long src, int has_src, const char *now);
 
 /* Another product (not `exclude`) holding `value` in `slot`: 1 and its
+ * key in sku, or 0; the statement is kept in cache[slot] (per slot, NULL
+ * at first, finalized by the caller). */
+int pim_cat_owner_of(pim_catalog *cat, sqlite3_stmt **cache, size_t slot,
+		     const char *value, long long exclude, char *sku,
+		     size_t len);
+/* Another product (not `exclude`) holding `value` in `slot`: 1 and its
  * key in sku, or 0. */
 int pim_cat_value_owner(pim_cat_writer *w, size_t slot, const char *value,
 			long long exclude, char *sku, size_t len);

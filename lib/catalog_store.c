@@ -394,11 +394,11 @@ int pim_cat_update(pim_cat_writer *w, long long id,
 	return 0;
 }
 
-int pim_cat_value_owner(pim_cat_writer *w, size_t slot, const char *value,
-			long long exclude, char *sku, size_t len)
+int pim_cat_owner_of(pim_catalog *cat, sqlite3_stmt **cache, size_t slot,
+		     const char *value, long long exclude, char *sku,
+		     size_t len)
 {
-	pim_catalog *cat = w->cat;
-	sqlite3_stmt *st = w->owner[slot];
+	sqlite3_stmt *st = cache[slot];
 	int rc;
 
 	if (!st) {
@@ -411,7 +411,7 @@ int pim_cat_value_owner(pim_cat_writer *w, size_t slot, const char *value,
 					SQLITE_PREPARE_PERSISTENT, &st, NULL);
 		if (rc != SQLITE_OK)
 			return pim_cat_sqlerr(cat, rc, "checking uniqueness");
-		w->owner[slot] = st;
+		cache[slot] = st;
 	}
 	sqlite3_bind_text(st, 1, value, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, exclude);
@@ -424,6 +424,13 @@ int pim_cat_value_owner(pim_cat_writer *w, size_t slot, const char *value,
 	sqlite3_reset(st);
 	return rc == SQLITE_DONE ? 0
 				 : pim_cat_sqlerr(cat, rc, "checking uniqueness");
+}
+
+int pim_cat_value_owner(pim_cat_writer *w, size_t slot, const char *value,
+			long long exclude, char *sku, size_t len)
+{
+	return pim_cat_owner_of(w->cat, w->owner, slot, value, exclude, sku,
+				len);
 }
 
 int pim_cat_value_other(pim_cat_writer *w, size_t slot, const char *value,

@@ -291,32 +291,7 @@ static int enrich_unique(void *ctx, size_t slot, const char *value, char *sku,
 			 size_t len)
 {
 	enr *e = ctx;
-	pim_catalog *cat = e->cat;
-	sqlite3_stmt *st = e->owner[slot];
-	int rc;
-
-	if (!st) {
-		char sql[400];
-		snprintf(sql, sizeof sql,
-			 "SELECT %s FROM product WHERE %s = ?1 AND _id <> ?2 "
-			 "LIMIT 1",
-			 cat->col[cat->key_slot], cat->col[slot]);
-		rc = sqlite3_prepare_v2(cat->db, sql, -1, &st, NULL);
-		if (rc != SQLITE_OK)
-			return pim_cat_sqlerr(cat, rc, "checking uniqueness");
-		e->owner[slot] = st;
-	}
-	sqlite3_bind_text(st, 1, value, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, e->id);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		snprintf(sku, len, "%s", TXT(st, 0));
-		sqlite3_reset(st);
-		return 1;
-	}
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0
-				 : pim_cat_sqlerr(cat, rc, "checking uniqueness");
+	return pim_cat_owner_of(e->cat, e->owner, slot, value, e->id, sku, len);
 }
 
 /* Reads every product (not archived) in rowid order, applies the rules

@@ -55,6 +55,14 @@ static inline int pim_buf_addc(pim_buf *b, char c)
 {
 	return pim_buf_add(b, &c, 1);
 }
+
+/* Two values the same: both NULL (no value), or equal strings. */
+static inline int pim_str_same(const char *a, const char *b)
+{
+	if (!a || !b)
+		return a == b;
+	return strcmp(a, b) == 0;
+}
 int pim_buf_printf(pim_buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 int pim_buf_vprintf(pim_buf *b, const char *fmt, va_list ap)

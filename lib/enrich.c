@@ -84,13 +84,6 @@ typedef struct enr {
 	product wp;            /* the writing half's copy of a product */
 } enr;
 
-static int same(const char *a, const char *b)
-{
-	if (!a || !b)
-		return a == b;
-	return strcmp(a, b) == 0;
-}
-
 /* ---- the writing half ------------------------------------------------- */
 
 /* Records the changes of one product and writes it. */
@@ -356,7 +349,7 @@ static int read_all(enr *e)
 		for (size_t i = 0; i < cat->n_slots; i++) {
 			const char *src = pim_rules_writer(e->run, i);
 			change *c = &p->changes[p->n_changes];
-			if (!src || same(e->vals[i], res[i]))
+			if (!src || pim_str_same(e->vals[i], res[i]))
 				continue;
 			c->slot = i;
 			c->old = e->vals[i];

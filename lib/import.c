@@ -344,13 +344,6 @@ static int setup_writer(imp *im, const pim_record *r)
 	return pim_cat_writer_new(&im->w, cat, im->write);
 }
 
-static int same(const char *a, const char *b)
-{
-	if (!a || !b)
-		return a == b;
-	return strcmp(a, b) == 0;
-}
-
 static int on_record(const pim_record *r, void *ctx)
 {
 	imp *im = ctx;
@@ -461,7 +454,7 @@ static int on_record(const pim_record *r, void *ctx)
 			im->newv[i] = im->o->mode == PIM_MODE_REPLACE ? NULL : old;
 		else
 			im->newv[i] = im->o->empty_clear ? NULL : old;
-		if (!same(old, im->newv[i]))
+		if (!pim_str_same(old, im->newv[i]))
 			changed = 1;
 	}
 
@@ -480,7 +473,7 @@ static int on_record(const pim_record *r, void *ctx)
 		for (size_t i = 0; i < cat->n_slots; i++) {
 			im->newv[i] = res[i];
 			if (im->write[i] &&
-			    !same(found ? row.value[i] : NULL, res[i]))
+			    !pim_str_same(found ? row.value[i] : NULL, res[i]))
 				changed = 1;
 		}
 	}
@@ -492,7 +485,7 @@ static int on_record(const pim_record *r, void *ctx)
 		uint64_t vh;
 		uint32_t prev;
 		if (!a->unique || i == cat->key_slot || !v ||
-		    (found && same(row.value[i], v)))
+		    (found && pim_str_same(row.value[i], v)))
 			continue;
 		vh = v == r->value[i] ? hash[i] : pim_record_hash(v, i);
 		prev = hset_get(&im->uniq, vh);
@@ -592,7 +585,7 @@ static int on_record(const pim_record *r, void *ctx)
 	for (size_t i = 0; i < cat->n_slots; i++) {
 		char col[128];
 		int rc;
-		if (!im->write[i] || same(row.value[i], im->newv[i]))
+		if (!im->write[i] || pim_str_same(row.value[i], im->newv[i]))
 			continue;
 		pim_slot_column(col, sizeof col, s, &cat->slots[i]);
 		rc = pim_cat_history(cat, im->batch, row.id, key, col,

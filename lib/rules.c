@@ -2133,13 +2133,6 @@ static int run_action(pim_rules_run *run, const action *a,
 	return R_NONE;
 }
 
-static int same(const char *a, const char *b)
-{
-	if (!a || !b)
-		return a == b;
-	return strcmp(a, b) == 0;
-}
-
 /* The schema's checks that involve a slot the rule wrote; 0 when they
  * hold (or cannot be judged). */
 static int rule_checks(pim_rules_run *run, const rule *ru)
@@ -2272,7 +2265,7 @@ int pim_rules_apply(pim_rules_run *run, const char *const **out, int *changed,
 					continue;
 				}
 			}
-			if (same(run->cur[a->slot], dst->data))
+			if (pim_str_same(run->cur[a->slot], dst->data))
 				continue;
 			if (at->unique && run->unique) {
 				char owner[256];
@@ -2307,7 +2300,7 @@ int pim_rules_apply(pim_rules_run *run, const char *const **out, int *changed,
 		}
 	}
 	for (size_t i = 0; i < run->n_slots; i++)
-		if (run->who[i] >= 0 && !same(run->cur[i], in[i])) {
+		if (run->who[i] >= 0 && !pim_str_same(run->cur[i], in[i])) {
 			*changed = 1;
 			break;
 		}

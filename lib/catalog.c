@@ -349,13 +349,19 @@ static int has_key_index(pim_catalog *cat)
 	return has;
 }
 
+int pim_cat_updated_index(pim_catalog *cat, int create)
+{
+	return exec(cat, create ? "CREATE INDEX IF NOT EXISTS product_updated "
+				  "ON product(_updated_batch)"
+				: "DROP INDEX IF EXISTS product_updated");
+}
+
 int pim_cat_secondary_indexes(pim_catalog *cat, int create)
 {
 	int rc;
 
 	if (create) {
-		rc = exec(cat, "CREATE INDEX IF NOT EXISTS product_updated ON "
-			       "product(_updated_batch)");
+		rc = pim_cat_updated_index(cat, 1);
 		if (rc == 0 && cat->key_dropped) {
 			rc = key_index(cat,
 				       cat->schema->attrs[cat->schema->key].code);
@@ -369,7 +375,7 @@ int pim_cat_secondary_indexes(pim_catalog *cat, int create)
 			return rc;
 		cat->key_dropped = 1;
 	}
-	rc = exec(cat, "DROP INDEX IF EXISTS product_updated");
+	rc = pim_cat_updated_index(cat, 0);
 	for (size_t i = 0; i < cat->n_slots && rc == 0; i++) {
 		char name[128], sql[200];
 		pim_slot_column(name, sizeof name, cat->schema, &cat->slots[i]);
@@ -425,8 +431,7 @@ static int create_product_table(pim_catalog *cat, const pim_schema *s)
 	if (rc == 0)
 		rc = key_index(cat, s->attrs[s->key].code);
 	if (rc == 0)
-		rc = exec(cat, "CREATE INDEX product_updated ON "
-			       "product(_updated_batch)");
+		rc = pim_cat_updated_index(cat, 1);
 	if (rc == 0)
 		rc = unique_indexes(cat, s);
 	return rc;

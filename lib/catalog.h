@@ -131,6 +131,10 @@ int pim_cat_value_owner(pim_cat_writer *w, size_t slot, const char *value,
  * instead of row by row. Inside the caller's transaction. */
 int pim_cat_secondary_indexes(pim_catalog *cat, int create);
 
+/* Drops (create = 0) or builds (create = 1) the index on _updated_batch
+ * alone, which every product write also changes. */
+int pim_cat_updated_index(pim_catalog *cat, int create);
+
 /* Another product than `key` holding `value` in `slot`: 1 and its key
  * in sku, or 0. */
 int pim_cat_value_other(pim_cat_writer *w, size_t slot, const char *value,

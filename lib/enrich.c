@@ -60,8 +60,11 @@ typedef struct enr {
 	long long batch;
 	char now[32];
 	unsigned long long total;
+	unsigned long total_count; /* the products in the catalog */
 	unsigned long next_progress;
 	unsigned long written_seen; /* `seen` of the last product written */
+	unsigned long drop_at; /* products changed: drop product_updated */
+	int upd_dropped;       /* ... it was dropped, to build at the end */
 
 	/* the reading half */
 	sqlite3 *db;           /* the connection it reads with */
@@ -118,6 +121,15 @@ static int write_product(enr *e, const product *p)
 	sqlite3_reset(e->upd);
 	if (rc != SQLITE_DONE)
 		return pim_cat_sqlerr(cat, rc, "writing products");
+	/* every product written moves its entry in product_updated; once a
+	 * fifth of the catalog has changed, building the index again at the
+	 * end costs less than keeping it up (about 0.3 against 1.4 µs per
+	 * product) */
+	if (e->st->changed == e->drop_at) {
+		if ((rc = pim_cat_updated_index(cat, 0)))
+			return rc;
+		e->upd_dropped = 1;
+	}
 	if (o->progress && p->seen >= e->next_progress) {
 		o->progress(p->seen, (unsigned long long)p->seen, e->total,
 			    o->progress_ctx);
@@ -589,6 +601,7 @@ int pim_catalog_enrich(pim_enrich_stats *st, pim_catalog *cat,
 		    (rc = pim_cat_history_bulk_begin(cat, count, &hist_dropped)))
 			goto out;
 		e.total = o->progress ? (unsigned long long)count : 0;
+		e.total_count = (unsigned long)count;
 	}
 	if ((rc = prepare_update(&e)))
 		goto out;
@@ -602,6 +615,10 @@ int pim_catalog_enrich(pim_enrich_stats *st, pim_catalog *cat,
 		pim_rules_run_diag(e.run, diag, ctx, PIM_SEV_ERROR);
 		pim_rules_run_unique(e.run, enrich_unique, &e);
 	}
+	/* only when threaded: a DROP INDEX fails while the reading
+	 * statement runs on the same connection */
+	if (e.threaded && e.total_count >= 10000)
+		e.drop_at = e.total_count / 5;
 	rc = run_halves(&e);
 	/* a stop counts what was read up to the last product written, not
 	 * what the reading thread had read ahead */
@@ -632,7 +649,8 @@ int pim_catalog_enrich(pim_enrich_stats *st, pim_catalog *cat,
 			rc = pim_cat_error(cat, PIM_ENOMEM, "out of memory");
 			goto out;
 		}
-		if ((rc = pim_cat_history_bulk_end(cat, hist_dropped)) ||
+		if ((e.upd_dropped && (rc = pim_cat_updated_index(cat, 1))) ||
+		    (rc = pim_cat_history_bulk_end(cat, hist_dropped)) ||
 		    (rc = pim_cat_batch_end(cat, e.batch, counts.data)))
 			goto out;
 		if ((rc = pim_cat_commit(cat)))

@@ -516,8 +516,6 @@ static int on_record(const pim_record *r, void *ctx)
 		}
 	}
 
-	pim_buf_clear(&im->source);
-	pim_buf_printf(&im->source, "%s:%lu", r->file, r->line);
 	if (!found) {
 		long long id;
 		/* a new product needs its required attributes */
@@ -582,6 +580,8 @@ static int on_record(const pim_record *r, void *ctx)
 		goto accepted;
 	}
 	/* history first: the lookup's old values are still valid */
+	pim_buf_clear(&im->source);
+	pim_buf_printf(&im->source, "%s:%lu", r->file, r->line);
 	for (size_t i = 0; i < cat->n_slots; i++) {
 		char col[128];
 		int rc;

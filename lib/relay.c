@@ -6,6 +6,7 @@
  */
 #include <pthread.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "buf.h"
@@ -383,8 +384,9 @@ int pim_pipeline_relay(pim_validate_stats *st, const pim_schema *s,
 	q.paths = paths;
 	q.n = n;
 	q.o = o;
-	if (pthread_create(&tid, NULL, producer, &q) != 0) {
-		/* no thread: do it all here */
+	/* PIM_THREADS=1, or no thread: do it all here */
+	if ((getenv("PIM_THREADS") && !strcmp(getenv("PIM_THREADS"), "1")) ||
+	    pthread_create(&tid, NULL, producer, &q) != 0) {
 		pim_queue_destroy(&q.q);
 		pim_free(sc.value);
 		pim_free(slots);

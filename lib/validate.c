@@ -455,7 +455,7 @@ static int row_blank(const pim_csv_row *row)
 
 static void deliver(run *r, const pim_csv_row *row, const pim_dialect *dia)
 {
-	pim_record rec;
+	pim_record rec = { 0 };
 
 	if (!r->rec || r->stop)
 		return;

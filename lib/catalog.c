@@ -51,7 +51,7 @@ static const char *const create_sql =
 	"  at        TEXT NOT NULL);\n"
 	"CREATE INDEX history_product ON history(product, attribute);\n"
 	"CREATE INDEX history_batch ON history(batch);\n"
-	"CREATE INDEX history_sku ON history(sku);\n";
+	"CREATE INDEX history_sku ON history(sku) WHERE sku != '';\n";
 
 int pim_cat_error(pim_catalog *cat, int code, const char *fmt, ...)
 {
@@ -791,8 +791,7 @@ static int record_dropped(pim_catalog *cat, long long batch, size_t i)
 		return pim_cat_sqlerr(cat, rc, "reading products");
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		int hrc = pim_cat_history(
-			cat, batch, sqlite3_column_int64(st, 0),
-			(const char *)sqlite3_column_text(st, 1), colname,
+			cat, batch, sqlite3_column_int64(st, 0), colname,
 			(const char *)sqlite3_column_text(st, 2), NULL,
 			"schema apply");
 		if (hrc) {
@@ -849,7 +848,6 @@ static int recanonicalize(pim_catalog *cat, long long batch,
 		}
 		sqlite3_reset(up);
 		if ((rc = pim_cat_history(cat, batch, sqlite3_column_int64(st, 0),
-					  (const char *)sqlite3_column_text(st, 1),
 					  colname, val, out.data,
 					  "schema apply")))
 			goto out;

@@ -26,8 +26,6 @@ struct pim_catalog {
 	char **col;           /* per slot: the product column, quoted */
 	size_t key_slot;      /* the slot of the identifier attribute */
 	sqlite3_stmt *hist;   /* INSERT INTO history, prepared once */
-	long long hist_batch; /* the batch hist_at belongs to */
-	char hist_at[32];     /* the time of its history rows */
 	char *path;
 	char *user;
 	char *role;
@@ -61,10 +59,17 @@ int pim_cat_batch_begin(pim_catalog *cat, long long *id, const char *kind,
 			const char *files);
 /* Finishes it with its counts (a JSON object). */
 int pim_cat_batch_end(pim_catalog *cat, long long id, const char *counts);
-/* Records one attribute change. */
+/* Records one attribute change. The row leaves the product's key, the
+ * user, the role and the time to the product and the batch (an empty
+ * sku and at, a NULL user and role): pim_cat_history_keys writes the key
+ * in before a product row goes. */
 int pim_cat_history(pim_catalog *cat, long long batch, long long product,
-		    const char *sku, const char *attribute, const char *old,
+		    const char *attribute, const char *old,
 		    const char *new_value, const char *source);
+/* Writes the key into the history rows of the products `where` (an SQL
+ * condition on product, with ?1 bound to `arg`) selects, before they are
+ * removed: a product number can be given again. */
+int pim_cat_history_keys(pim_catalog *cat, const char *where, long long arg);
 
 /*
  * Before a batch that may record about `expected` changes: when that is

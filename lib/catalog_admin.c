@@ -763,14 +763,18 @@ static int fk_row(vctx *v, sqlite3_stmt *st, void *arg)
 	const char *table = TXT(st, 0), *parent = TXT(st, 2);
 	long long rowid = sqlite3_column_int64(st, 1);
 	sqlite3_stmt *q = NULL;
+	char sql[300];
 	int r = 0;
 
 	(void)arg;
+	/* a row without its key has its product's */
+	snprintf(sql, sizeof sql,
+		 "SELECT coalesce(nullif(h.sku, ''), p.%s), h.attribute, "
+		 "h.batch FROM history h LEFT JOIN product p ON p._id = "
+		 "h.product WHERE h.id = ?1",
+		 v->cat->col[v->cat->key_slot]);
 	if (table && !strcmp(table, "history") &&
-	    sqlite3_prepare_v2(v->cat->db,
-			       "SELECT sku, attribute, batch FROM history "
-			       "WHERE id = ?1",
-			       -1, &q, NULL) == SQLITE_OK) {
+	    sqlite3_prepare_v2(v->cat->db, sql, -1, &q, NULL) == SQLITE_OK) {
 		sqlite3_bind_int64(q, 1, rowid);
 		if (sqlite3_step(q) == SQLITE_ROW)
 			r = problem(v, TXT(q, 0), TXT(q, 1), "history", NULL,
@@ -963,7 +967,8 @@ static int check_history(vctx *v)
 			 "SELECT p.%s, p.%s, h.new, h.batch FROM product p JOIN "
 			 "history h ON h.id = (SELECT max(x.id) FROM history x "
 			 "WHERE x.product = p._id AND x.attribute = ?1 AND "
-			 "x.sku = p.%s AND x.batch >= coalesce(p._created_batch, "
+			 "x.sku IN ('', p.%s) AND x.batch >= "
+			 "coalesce(p._created_batch, "
 			 "0)) WHERE coalesce(p.%s, '') != coalesce(h.new, '') "
 			 "ORDER BY p.%s",
 			 k, c, k, c, k);

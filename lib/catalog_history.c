@@ -128,6 +128,8 @@ int pim_catalog_history(pim_catalog *cat, const pim_history_query *q,
 			pim_history_fn fn, void *ctx)
 {
 	sqlite3_stmt *st = NULL;
+	pim_buf sql = PIM_BUF_INIT;
+	const char *k;
 	int rc;
 
 	if (!q || q->version != PIM_HISTORY_QUERY_VERSION)
@@ -135,13 +137,32 @@ int pim_catalog_history(pim_catalog *cat, const pim_history_query *q,
 	if (q->sku && !q->batch &&
 	    (rc = creation_entries(cat, q->sku, q->attribute, fn, ctx)))
 		return rc;
-	rc = sqlite3_prepare_v2(
-		cat->db,
-		"SELECT id, batch, sku, attribute, old, new, source, user, role, "
-		"at FROM history WHERE (?1 IS NULL OR sku = ?1) AND (?2 IS NULL "
-		"OR attribute = ?2) AND (?3 = 0 OR batch = ?3) ORDER BY id "
-		"LIMIT ?4",
-		-1, &st, NULL);
+	/* a row without its key, user, role or time has those of its
+	 * product and batch */
+	k = cat->col[cat->key_slot];
+	pim_buf_printf(&sql,
+		       "SELECT h.id, h.batch, coalesce(nullif(h.sku, ''), p.%s, "
+		       "''), h.attribute, h.old, h.new, h.source, "
+		       "coalesce(h.user, b.user), coalesce(h.role, b.role), "
+		       "coalesce(nullif(h.at, ''), b.started_at) FROM history h "
+		       "LEFT JOIN product p ON p._id = h.product LEFT JOIN batch "
+		       "b ON b.id = h.batch WHERE (?2 IS NULL OR h.attribute = "
+		       "?2) AND (?3 = 0 OR h.batch = ?3)",
+		       k);
+	/* by key: the rows of the product that has it now, and those that
+	 * hold it (of products removed since, or written before) */
+	if (q->sku)
+		pim_buf_printf(&sql,
+			       " AND h.id IN (SELECT x.id FROM product y JOIN "
+			       "history x ON x.product = y._id WHERE y.%s = ?1 "
+			       "AND x.sku = '' UNION ALL SELECT id FROM history "
+			       "WHERE sku = ?1 AND sku != '')",
+			       k);
+	pim_buf_adds(&sql, " ORDER BY h.id LIMIT ?4");
+	if (!sql.data)
+		return pim_cat_error(cat, PIM_ENOMEM, "out of memory");
+	rc = sqlite3_prepare_v2(cat->db, sql.data, -1, &st, NULL);
+	pim_buf_free(&sql);
 	if (rc != SQLITE_OK)
 		return pim_cat_sqlerr(cat, rc, "reading history");
 	sqlite3_bind_text(st, 1, q->sku, -1, SQLITE_STATIC);
@@ -211,18 +232,21 @@ static int undo_values(pim_catalog *cat, long long batch, long long ub,
 		       long *conflicts, long *restored)
 {
 	sqlite3_stmt *st = NULL;
-	char src[64], now[32];
+	char src[64], now[32], q[400];
 	long long gone = 0;
 	int rc;
 
 	snprintf(src, sizeof src, "undo %lld", batch);
 	pim_cat_now(now, sizeof now);
-	rc = sqlite3_prepare_v2(cat->db,
-				"SELECT product, sku, attribute, old, new FROM "
-				"history WHERE batch = ?1 AND (attribute NOT LIKE "
-				"'\\_%' ESCAPE '\\' OR attribute = '_archived') "
-				"ORDER BY id DESC",
-				-1, &st, NULL);
+	/* a row without its key belongs to the product of its number */
+	snprintf(q, sizeof q,
+		 "SELECT h.product, coalesce(nullif(h.sku, ''), p.%s, ''), "
+		 "h.attribute, h.old, h.new FROM history h LEFT JOIN product p "
+		 "ON p._id = h.product WHERE h.batch = ?1 AND (h.attribute NOT "
+		 "LIKE '\\_%%' ESCAPE '\\' OR h.attribute = '_archived') "
+		 "ORDER BY h.id DESC",
+		 cat->col[cat->key_slot]);
+	rc = sqlite3_prepare_v2(cat->db, q, -1, &st, NULL);
 	if (rc != SQLITE_OK)
 		return pim_cat_sqlerr(cat, rc, "reading the batch");
 	sqlite3_bind_int64(st, 1, batch);
@@ -288,7 +312,7 @@ static int undo_values(pim_catalog *cat, long long batch, long long ub,
 			sqlite3_finalize(cur);
 			continue;
 		}
-		crc = pim_cat_history(cat, ub, pid, sku, attr, now_v, old, src);
+		crc = pim_cat_history(cat, ub, pid, attr, now_v, old, src);
 		sqlite3_finalize(cur);
 		if (crc) {
 			sqlite3_finalize(st);
@@ -442,6 +466,8 @@ static int undo_delete_created(pim_catalog *cat, long long batch,
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
 		return pim_cat_sqlerr(cat, rc, "recording removed products");
+	if ((rc = pim_cat_history_keys(cat, "_created_batch = ?1", batch)))
+		return rc;
 	rc = sqlite3_prepare_v2(cat->db,
 				"DELETE FROM product WHERE _created_batch = ?1",
 				-1, &st, NULL);

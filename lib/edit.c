@@ -317,7 +317,7 @@ static int same(const char *a, const char *b)
 
 /* Writes the changed slots and their history, as batch `batch`. */
 static int write_changes(pim_catalog *cat, long long batch, long long id,
-			 const char *key, char **old, char **nv, long *changes)
+			 char **old, char **nv, long *changes)
 {
 	pim_buf q = PIM_BUF_INIT;
 	sqlite3_stmt *st = NULL;
@@ -333,7 +333,7 @@ static int write_changes(pim_catalog *cat, long long batch, long long id,
 		if (same(old[i], nv[i]))
 			continue;
 		pim_slot_column(name, sizeof name, cat->schema, &cat->slots[i]);
-		if ((rc = pim_cat_history(cat, batch, id, key, name, old[i],
+		if ((rc = pim_cat_history(cat, batch, id, name, old[i],
 					  nv[i], "set"))) {
 			pim_buf_free(&q);
 			return rc;
@@ -466,7 +466,7 @@ int pim_catalog_set(pim_catalog *cat, long long *batch, const char *key,
 	if (!changes)
 		goto out; /* nothing to write: no batch */
 	if ((rc = pim_cat_batch_begin(cat, &b, "set", NULL)) ||
-	    (rc = write_changes(cat, b, id, key, old, nv, &changes)))
+	    (rc = write_changes(cat, b, id, old, nv, &changes)))
 		goto out;
 	snprintf(counts, sizeof counts, "{\"updated\":1,\"changes\":%ld}",
 		 changes);
@@ -488,12 +488,12 @@ out:
 /* ---- delete ------------------------------------------------------------ */
 
 static int archive_one(pim_catalog *cat, long long batch, long long id,
-		       const char *key, const char *now)
+		       const char *now)
 {
 	sqlite3_stmt *st = NULL;
 	int rc;
 
-	if ((rc = pim_cat_history(cat, batch, id, key, "_archived", "0", "1",
+	if ((rc = pim_cat_history(cat, batch, id, "_archived", "0", "1",
 				  "delete")))
 		return rc;
 	rc = sqlite3_prepare_v2(cat->db,
@@ -513,21 +513,24 @@ static int archive_one(pim_catalog *cat, long long batch, long long id,
 
 /* Records every value of the product as going away, then removes it. */
 static int purge_one(pim_catalog *cat, long long batch, long long id,
-		     const char *key, char **vals)
+		     char **vals)
 {
 	sqlite3_stmt *st = NULL;
 	int rc;
 
 	for (size_t i = 0; i < cat->n_slots; i++) {
 		char name[128];
-		/* the key is in every history row already */
+		/* the key stays with the history (pim_cat_history_keys) */
 		if (!vals[i] || i == cat->key_slot)
 			continue;
 		pim_slot_column(name, sizeof name, cat->schema, &cat->slots[i]);
-		if ((rc = pim_cat_history(cat, batch, id, key, name, vals[i],
+		if ((rc = pim_cat_history(cat, batch, id, name, vals[i],
 					  NULL, "purge")))
 			return rc;
 	}
+	/* its history keeps its key: the number may be given again */
+	if ((rc = pim_cat_history_keys(cat, "_id = ?1", id)))
+		return rc;
 	rc = sqlite3_prepare_v2(cat->db, "DELETE FROM product WHERE _id = ?1",
 				-1, &st, NULL);
 	if (rc == SQLITE_OK) {
@@ -592,10 +595,10 @@ int pim_catalog_delete(pim_catalog *cat, long long *batch,
 		if (archived && !purge) {
 			skipped++; /* already archived: nothing to do */
 		} else if (purge) {
-			rc = purge_one(cat, b, id, keys[i], vals);
+			rc = purge_one(cat, b, id, vals);
 			done++;
 		} else {
-			rc = archive_one(cat, b, id, keys[i], now);
+			rc = archive_one(cat, b, id, now);
 			done++;
 		}
 		for (size_t k = 0; k < cat->n_slots; k++) {

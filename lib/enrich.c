@@ -102,7 +102,7 @@ static int write_product(enr *e, const product *p)
 		const change *c = &p->changes[i];
 		const char *col = e->colname[c->slot];
 		e->st->changes++;
-		if ((rc = pim_cat_history(cat, e->batch, p->id, p->key, col,
+		if ((rc = pim_cat_history(cat, e->batch, p->id, col,
 					  c->old, c->new_value, c->src)))
 			return rc;
 		if (o->on_change && o->on_change(p->key, col, c->old,

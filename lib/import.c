@@ -588,7 +588,7 @@ static int on_record(const pim_record *r, void *ctx)
 		if (!im->write[i] || pim_str_same(row.value[i], im->newv[i]))
 			continue;
 		pim_slot_column(col, sizeof col, s, &cat->slots[i]);
-		rc = pim_cat_history(cat, im->batch, row.id, key, col,
+		rc = pim_cat_history(cat, im->batch, row.id, col,
 				     row.value[i], im->newv[i],
 				     im->rules && pim_rules_writer(im->rules, i)
 					     ? pim_rules_writer(im->rules, i)

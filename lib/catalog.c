@@ -128,13 +128,27 @@ static int exec(pim_catalog *cat, const char *sql)
 
 int pim_cat_begin(pim_catalog *cat)
 {
+	char sql[64];
+	int rc;
+
 	cat->key_dropped = 0;
-	return exec(cat, "BEGIN IMMEDIATE");
+	if ((rc = exec(cat, "BEGIN IMMEDIATE")) ||
+	    cat->format >= PIM_CATALOG_FORMAT)
+		return rc;
+	/* what this transaction writes is of this format: an earlier pim
+	 * must refuse the catalog from now on, not misread it */
+	snprintf(sql, sizeof sql, "PRAGMA user_version=%d", PIM_CATALOG_FORMAT);
+	if ((rc = exec(cat, sql)))
+		pim_cat_rollback(cat);
+	return rc;
 }
 
 int pim_cat_commit(pim_catalog *cat)
 {
-	return exec(cat, "COMMIT");
+	int rc = exec(cat, "COMMIT");
+	if (rc == 0)
+		cat->format = PIM_CATALOG_FORMAT;
+	return rc;
 }
 
 void pim_cat_rollback(pim_catalog *cat)
@@ -244,6 +258,7 @@ static int check_format(pim_catalog *cat)
 				     "newer pim; this pim %s reads format %d",
 				     cat->path, ver, PIM_VERSION_STRING,
 				     PIM_CATALOG_FORMAT);
+	cat->format = ver;
 	return 0;
 }
 
@@ -566,6 +581,7 @@ int pim_catalog_open(pim_catalog **out, const char *path,
 
 	if (opts->create) {
 		rc = create_tables(cat, schema);
+		cat->format = PIM_CATALOG_FORMAT;
 		if (rc) {
 			sqlite3_close(cat->db);
 			cat->db = NULL;

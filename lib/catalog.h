@@ -13,8 +13,11 @@
 #include "schema.h"
 #include "pipeline.h"
 
-/* The on-disk format this pim writes; PRAGMA user_version. */
-#define PIM_CATALOG_FORMAT 1
+/* The on-disk format this pim writes; PRAGMA user_version. Format 2:
+ * history rows may leave the key, user, role and time to the product and
+ * the batch. A catalog of format 1 becomes format 2 in its first write
+ * transaction. */
+#define PIM_CATALOG_FORMAT 2
 /* PRAGMA application_id: "PIM1" */
 #define PIM_CATALOG_APP_ID 0x50494D31
 
@@ -32,6 +35,7 @@ struct pim_catalog {
 	int readonly;
 	int key_dropped;      /* pim_cat_secondary_indexes dropped the key's
 				 index inside the current transaction */
+	int format;           /* PRAGMA user_version when opened */
 	char errmsg[512];
 };
 

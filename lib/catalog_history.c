@@ -432,15 +432,16 @@ static int undo_delete_created(pim_catalog *cat, long long batch,
 {
 	pim_buf q = PIM_BUF_INIT;
 	sqlite3_stmt *st = NULL;
-	char now[32], src[64];
+	char src[64];
 	int rc;
 
-	pim_cat_now(now, sizeof now);
+	/* the key stays in the row (the product goes); the user, role and
+	 * time are the batch's, as in every change row */
 	snprintf(src, sizeof src, "undo %lld", batch);
 	pim_buf_printf(&q,
 		       "INSERT INTO history(batch, product, sku, attribute, old, "
-		       "new, source, user, role, at) SELECT ?1, _id, %s, "
-		       "'_product', json_object(",
+		       "new, source, at) SELECT ?1, _id, %s, '_product', "
+		       "json_object(",
 		       cat->col[cat->key_slot]);
 	for (size_t i = 0, k = 0; i < cat->n_slots; i++) {
 		char name[128];
@@ -448,8 +449,8 @@ static int undo_delete_created(pim_catalog *cat, long long batch,
 		pim_buf_printf(&q, "%s'%s', %s", k++ ? ", " : "", name,
 			       cat->col[i]);
 	}
-	pim_buf_adds(&q, "), NULL, ?2, ?3, ?4, ?5 FROM product WHERE "
-			 "_created_batch = ?6");
+	pim_buf_adds(&q, "), NULL, ?2, '' FROM product WHERE "
+			 "_created_batch = ?3");
 	if (!q.data)
 		return pim_cat_error(cat, PIM_ENOMEM, "out of memory");
 	rc = sqlite3_prepare_v2(cat->db, q.data, -1, &st, NULL);
@@ -457,10 +458,7 @@ static int undo_delete_created(pim_catalog *cat, long long batch,
 	if (rc == SQLITE_OK) {
 		sqlite3_bind_int64(st, 1, ub);
 		sqlite3_bind_text(st, 2, src, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 3, cat->user, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 4, cat->role, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 5, now, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 6, batch);
+		sqlite3_bind_int64(st, 3, batch);
 		rc = sqlite3_step(st);
 	}
 	sqlite3_finalize(st);

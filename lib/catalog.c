@@ -158,6 +158,64 @@ void pim_cat_rollback(pim_catalog *cat)
 	cat->key_dropped = 0; /* the rollback brought the index back */
 }
 
+/*
+ * A catalog lives in WAL mode: readers keep reading while a write runs.
+ * But a load into an empty catalog writes every page twice in WAL mode,
+ * into the WAL and then, at the checkpoint, into the catalog. A rollback
+ * journal holds only the pages a transaction overwrites, and pages beyond
+ * the end of the file need none, so in that mode the load's pages are
+ * written once. Killed, the load leaves a hot journal, and the next
+ * connection rolls it back, cutting the file to its size before the load.
+ * Leaving WAL mode needs the catalog to itself; with another connection
+ * open, the load keeps WAL. A catalog left out of WAL mode (killed after
+ * the commit, before the switch back) is switched back when opened.
+ */
+static int set_journal(pim_catalog *cat, const char *mode, int wait)
+{
+	sqlite3_stmt *st = NULL;
+	char sql[64];
+	int ok = 0;
+
+	if (!sqlite3_get_autocommit(cat->db))
+		return 0;
+	snprintf(sql, sizeof sql, "PRAGMA journal_mode=%s", mode);
+	if (!wait)
+		sqlite3_busy_timeout(cat->db, 0);
+	if (sqlite3_prepare_v2(cat->db, sql, -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW) {
+		const char *m = (const char *)sqlite3_column_text(st, 0);
+		ok = m && !strcmp(m, mode);
+	}
+	sqlite3_finalize(st);
+	if (!wait)
+		sqlite3_busy_timeout(cat->db, cat->busy_ms);
+	return ok;
+}
+
+int pim_cat_journal(pim_catalog *cat, int rollback)
+{
+	return rollback ? set_journal(cat, "delete", 0)
+			: set_journal(cat, "wal", 1);
+}
+
+/* At open: back to WAL mode if a load was killed before it switched back;
+ * not waiting, since a load may be running now. */
+static void wal_again(pim_catalog *cat)
+{
+	sqlite3_stmt *st = NULL;
+	int wal = 1;
+
+	if (sqlite3_prepare_v2(cat->db, "PRAGMA journal_mode", -1, &st,
+			       NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW) {
+		const char *m = (const char *)sqlite3_column_text(st, 0);
+		wal = !m || !strcmp(m, "wal");
+	}
+	sqlite3_finalize(st);
+	if (!wal)
+		set_journal(cat, "wal", 0);
+}
+
 const char *pim_errmsg(const pim_catalog *cat)
 {
 	return cat && cat->errmsg[0] ? cat->errmsg : "no error";
@@ -572,9 +630,9 @@ int pim_catalog_open(pim_catalog **out, const char *path,
 			unlink(path);
 		return rc;
 	}
-	sqlite3_busy_timeout(cat->db, opts->busy_timeout_ms > 0
-					      ? opts->busy_timeout_ms
-					      : 5000);
+	cat->busy_ms = opts->busy_timeout_ms > 0 ? opts->busy_timeout_ms
+						 : 5000;
+	sqlite3_busy_timeout(cat->db, cat->busy_ms);
 	sqlite3_extended_result_codes(cat->db, 0);
 	if ((rc = pim_expr_register(cat->db)) != SQLITE_OK)
 		return pim_cat_sqlerr(cat, rc, "opening");
@@ -590,6 +648,8 @@ int pim_catalog_open(pim_catalog **out, const char *path,
 		}
 	} else if ((rc = check_format(cat))) {
 		return rc;
+	} else if (!(flags & SQLITE_OPEN_READONLY)) {
+		wal_again(cat);
 	}
 	if ((rc = exec(cat, "PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL")))
 		return rc;

@@ -36,6 +36,7 @@ struct pim_catalog {
 	int key_dropped;      /* pim_cat_secondary_indexes dropped the key's
 				 index inside the current transaction */
 	int format;           /* PRAGMA user_version when opened */
+	int busy_ms;          /* the busy timeout */
 	char errmsg[512];
 };
 
@@ -48,6 +49,14 @@ int pim_cat_sqlerr(pim_catalog *cat, int sqlrc, const char *what);
 int pim_cat_begin(pim_catalog *cat);    /* BEGIN IMMEDIATE */
 int pim_cat_commit(pim_catalog *cat);
 void pim_cat_rollback(pim_catalog *cat);
+
+/* Outside a transaction: rollback != 0 switches the catalog from WAL
+ * mode to a rollback journal for a load into an empty catalog, whose
+ * pages are then written once rather than twice; 1 when it switched (it
+ * never waits: with another connection open it keeps WAL and returns 0).
+ * rollback == 0 goes back to WAL mode (waiting up to the busy timeout);
+ * 1 when the catalog is in WAL mode. */
+int pim_cat_journal(pim_catalog *cat, int rollback);
 
 /* Builds cat->slots and cat->col from cat->schema. */
 int pim_cat_slots(pim_catalog *cat);

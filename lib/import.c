@@ -174,6 +174,7 @@ typedef struct imp {
 	hset keys;               /* key hashes seen */
 	hset uniq;               /* (slot, value) hash -> key hash */
 	int catalog_empty;       /* no product before this import */
+	int journal;             /* switched to a rollback journal */
 	pim_reject *rj;
 	int with_file;
 	int rc;                  /* first hard failure */
@@ -708,6 +709,19 @@ int pim_import(pim_import_stats *st, pim_catalog *cat,
 		rc = pim_cat_error(cat, rc, "%s", err);
 		goto out;
 	}
+	/* a load into an empty catalog: its pages written once (catalog.h) */
+	if (!o->dry_run) {
+		sqlite3_stmt *q = NULL;
+		int empty = 0;
+		if (sqlite3_prepare_v2(cat->db, "SELECT NOT EXISTS(SELECT 1 "
+						"FROM product)", -1, &q, NULL) ==
+			    SQLITE_OK &&
+		    sqlite3_step(q) == SQLITE_ROW)
+			empty = sqlite3_column_int(q, 0);
+		sqlite3_finalize(q);
+		if (empty)
+			im.journal = pim_cat_journal(cat, 1);
+	}
 	if ((rc = pim_cat_begin(cat)))
 		goto out;
 	if ((rc = pim_catalog_product_count(cat, &count)))
@@ -817,6 +831,8 @@ out:
 		   st->validate.stopped))
 		pim_cat_rollback(cat);
 	pim_cat_writer_free(im.w);
+	if (im.journal)
+		pim_cat_journal(cat, 0);
 	if (im.rj)
 		pim_reject_close(im.rj);
 	pim_rules_run_free(im.rules);

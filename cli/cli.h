@@ -110,6 +110,8 @@ void cli_note_output_error(void);
 void cli_json_string(FILE *out, const char *s);
 
 /* A data-file diagnostic as FILE:LINE:COL: error[CODE]: message: 'value'. */
+void cli_diag_line(FILE *out, const char *value, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 void cli_diag_text(FILE *out, const pim_diag *d);
 
 /* ---- product values (output.c) ---- */

@@ -244,19 +244,50 @@ void cli_json_string(FILE *out, const char *s)
 	fputc('"', out);
 }
 
+/* Writes a diagnostic line, "HEAD[: 'VALUE']", in one piece: standard
+ * error is unbuffered, so a line written in parts costs a system call a
+ * part (three for most diagnostics, which counts when a file has ten
+ * thousand of them) and can interleave with another process's lines. A
+ * line longer than the buffer goes out in parts. `head` is the format of
+ * the part before the value. */
+void cli_diag_line(FILE *out, const char *value, const char *fmt, ...)
+{
+	char buf[4096];
+	va_list ap;
+	int n, m;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	if (n >= 0 && (size_t)n < sizeof buf) {
+		m = value ? snprintf(buf + n, sizeof buf - (size_t)n, ": '%s'\n",
+				     value)
+			  : snprintf(buf + n, sizeof buf - (size_t)n, "\n");
+		if (m >= 0 && (size_t)m < sizeof buf - (size_t)n) {
+			fwrite(buf, 1, (size_t)(n + m), out);
+			return;
+		}
+	}
+	va_start(ap, fmt);
+	vfprintf(out, fmt, ap);
+	va_end(ap);
+	if (value)
+		fprintf(out, ": '%s'", value);
+	fputc('\n', out);
+}
+
 void cli_diag_text(FILE *out, const pim_diag *d)
 {
 	const char *sev = d->severity == PIM_SEV_WARNING ? "warning" : "error";
 
 	if (d->line)
-		fprintf(out, "%s:%lu:%lu: %s[%s]: %s", d->file ? d->file : "-",
-			d->line, d->col, sev, d->code ? d->code : "", d->message);
+		cli_diag_line(out, d->value, "%s:%lu:%lu: %s[%s]: %s",
+			      d->file ? d->file : "-", d->line, d->col, sev,
+			      d->code ? d->code : "", d->message);
 	else
-		fprintf(out, "%s: %s[%s]: %s", d->file ? d->file : "-", sev,
-			d->code ? d->code : "", d->message);
-	if (d->value)
-		fprintf(out, ": '%s'", d->value);
-	fputc('\n', out);
+		cli_diag_line(out, d->value, "%s: %s[%s]: %s",
+			      d->file ? d->file : "-", sev,
+			      d->code ? d->code : "", d->message);
 }
 
 int cli_parse_ulong(const char *arg, unsigned long *out)

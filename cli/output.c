@@ -86,13 +86,11 @@ void cli_pad(FILE *out, const char *s, size_t width)
 
 void cli_key_diag_text(FILE *out, const pim_diag *d)
 {
-	fprintf(out, "pim: %s%s%s: %s[%s]: %s", d->key ? d->key : "",
-		d->attribute ? " " : "", d->attribute ? d->attribute : "",
-		d->severity == PIM_SEV_WARNING ? "warning" : "error",
-		d->code ? d->code : "error", d->message);
-	if (d->value)
-		fprintf(out, ": '%s'", d->value);
-	fputc('\n', out);
+	cli_diag_line(out, d->value, "pim: %s%s%s: %s[%s]: %s",
+		      d->key ? d->key : "", d->attribute ? " " : "",
+		      d->attribute ? d->attribute : "",
+		      d->severity == PIM_SEV_WARNING ? "warning" : "error",
+		      d->code ? d->code : "error", d->message);
 }
 
 int cli_print_change(const char *sku, const char *attr, const char *old,

@@ -747,8 +747,10 @@ int pim_import(pim_import_stats *st, pim_catalog *cat,
 	if (im.catalog_empty && (rc = pim_cat_secondary_indexes(cat, 0)))
 		goto out;
 
+	/* the raw fields only for a reject file */
 	vrc = pim_pipeline_relay(&st->validate, cat->schema, paths, n,
-				 &o->validate, imp_diag, &im, on_record, &im);
+				 &o->validate, im.rj != NULL, imp_diag, &im,
+				 on_record, &im);
 	st->validate.errors += im.own_errors;
 	st->rows = st->validate.rows;
 	if (im.rc) {

@@ -61,10 +61,13 @@ int pim_pipeline_run(pim_validate_stats *st, const pim_schema *s,
 		     void *dctx, pim_record_fn rec, void *rctx);
 
 /* As pim_pipeline_run, with reading and checking in a second thread; diag
- * and rec are called in the calling thread, in order. */
+ * and rec are called in the calling thread, in order. Without `raw`, a
+ * record's raw row comes without its fields (raw->n 0): they cross
+ * between the threads only when the caller writes them out. */
 int pim_pipeline_relay(pim_validate_stats *st, const pim_schema *s,
 		       const char *const *paths, size_t n,
-		       const pim_validate_options *o, pim_diag_fn diag,
-		       void *dctx, pim_record_fn rec, void *rctx);
+		       const pim_validate_options *o, int raw,
+		       pim_diag_fn diag, void *dctx, pim_record_fn rec,
+		       void *rctx);
 
 #endif

@@ -32,6 +32,7 @@ typedef struct relay {
 	const char *const *paths;
 	size_t n;
 	const pim_validate_options *o;
+	int raw;               /* the raw fields too */
 	int rc;
 } relay;
 
@@ -153,7 +154,7 @@ typedef struct header_item {
 static int prod_record(const pim_record *r, void *ctx)
 {
 	relay *q = ctx;
-	size_t size;
+	size_t size, nf;
 	rec_item *it;
 	char *p;
 
@@ -176,9 +177,11 @@ static int prod_record(const pim_record *r, void *ctx)
 		q->header_sent = 1;
 		q->last_file = r->file_index;
 	}
-	/* the header, the hashes (8-byte aligned after it), given, values */
+	/* the header, the hashes (8-byte aligned after it), given, values,
+	 * and when asked for, the raw fields */
+	nf = q->raw ? r->raw->n : 0;
 	size = sizeof *it + r->n_slots * sizeof(uint64_t) + values_size(r);
-	for (size_t i = 0; i < r->raw->n; i++)
+	for (size_t i = 0; i < nf; i++)
 		size += sizeof(size_t) + r->raw->len[i] + 1;
 	size = (size + 7) & ~(size_t)7;
 	if (!(p = reserve(q, size)))
@@ -195,7 +198,7 @@ static int prod_record(const pim_record *r, void *ctx)
 	it->bytes_done = r->bytes_done;
 	it->bytes_total = r->bytes_total;
 	it->n_slots = r->n_slots;
-	it->n_fields = r->raw->n;
+	it->n_fields = nf;
 	p += sizeof *it;
 	{
 		/* the key and unique values hashed here, so that the
@@ -210,7 +213,7 @@ static int prod_record(const pim_record *r, void *ctx)
 		p += r->n_slots * sizeof(uint64_t);
 		p = put_values(p, r);
 	}
-	for (size_t i = 0; i < r->raw->n; i++) {
+	for (size_t i = 0; i < nf; i++) {
 		/* fields may hold NUL bytes: length first */
 		memcpy(p, &r->raw->len[i], sizeof(size_t));
 		p += sizeof(size_t);
@@ -359,8 +362,9 @@ static int consume(const pim_qblock *b, scratch *sc, const pim_slot *slots,
 
 int pim_pipeline_relay(pim_validate_stats *st, const pim_schema *s,
 		       const char *const *paths, size_t n,
-		       const pim_validate_options *o, pim_diag_fn diag,
-		       void *dctx, pim_record_fn rec, void *rctx)
+		       const pim_validate_options *o, int raw,
+		       pim_diag_fn diag, void *dctx, pim_record_fn rec,
+		       void *rctx)
 {
 	relay q;
 	scratch sc;
@@ -384,6 +388,7 @@ int pim_pipeline_relay(pim_validate_stats *st, const pim_schema *s,
 	q.paths = paths;
 	q.n = n;
 	q.o = o;
+	q.raw = raw;
 	/* PIM_THREADS=1, or no thread: do it all here */
 	if ((getenv("PIM_THREADS") && !strcmp(getenv("PIM_THREADS"), "1")) ||
 	    pthread_create(&tid, NULL, producer, &q) != 0) {

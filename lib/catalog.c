@@ -194,8 +194,21 @@ static int set_journal(pim_catalog *cat, const char *mode, int wait)
 
 int pim_cat_journal(pim_catalog *cat, int rollback)
 {
-	return rollback ? set_journal(cat, "delete", 0)
-			: set_journal(cat, "wal", 1);
+	int ok;
+
+	if (!rollback) {
+		ok = set_journal(cat, "wal", 1);
+		sqlite3_exec(cat->db, "PRAGMA synchronous=NORMAL", NULL, NULL,
+			     NULL);
+		return ok;
+	}
+	ok = set_journal(cat, "delete", 0);
+	/* NORMAL is safe from corruption on power loss in WAL mode only:
+	 * with a rollback journal, FULL (a few more syncs per load) */
+	if (ok)
+		sqlite3_exec(cat->db, "PRAGMA synchronous=FULL", NULL, NULL,
+			     NULL);
+	return ok;
 }
 
 /* At open: back to WAL mode if a load was killed before it switched back;

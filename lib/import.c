@@ -709,7 +709,8 @@ int pim_import(pim_import_stats *st, pim_catalog *cat,
 		rc = pim_cat_error(cat, rc, "%s", err);
 		goto out;
 	}
-	/* a load into an empty catalog: its pages written once (catalog.h) */
+	/* a load into an empty catalog: its pages written once
+	 * (pim_cat_journal) */
 	if (!o->dry_run) {
 		sqlite3_stmt *q = NULL;
 		int empty = 0;

@@ -172,12 +172,29 @@ struct pim_cat_writer {
 	sqlite3_stmt **owner;    /* per slot, prepared on first use */
 	sqlite3_stmt *src;       /* the fingerprint alone */
 	sqlite3_stmt *set_src;   /* ... and its update */
+	int in_read;             /* a read transaction of value_other's */
+	unsigned reads;          /* lookups in it */
 };
+
+/* pim_cat_value_other runs outside any transaction (validation against
+ * the catalog): alone, each lookup would be a read transaction of its
+ * own, with its locks, its checks of the files and its read of the first
+ * page (five system calls a value). Lookups share one read transaction
+ * of this many, short enough not to keep a writer waiting. */
+#define READS_PER_TXN 4096
+
+static void read_end(pim_cat_writer *w)
+{
+	if (w->in_read && !sqlite3_get_autocommit(w->cat->db))
+		sqlite3_exec(w->cat->db, "COMMIT", NULL, NULL, NULL);
+	w->in_read = 0;
+}
 
 void pim_cat_writer_free(pim_cat_writer *w)
 {
 	if (!w)
 		return;
+	read_end(w);
 	sqlite3_finalize(w->lookup);
 	sqlite3_finalize(w->insert);
 	sqlite3_finalize(w->update);
@@ -460,9 +477,13 @@ int pim_cat_value_other(pim_cat_writer *w, size_t slot, const char *value,
 	int rc;
 
 	if (!st) {
-		char sql[400];
+		char sql[600];
+		/* the product with the key by its id, which the value's
+		 * index holds: the row of a value found on its own product
+		 * (the common case) is then never read, only the index */
 		snprintf(sql, sizeof sql,
-			 "SELECT %s FROM product WHERE %s = ?1 AND %s != ?2 "
+			 "SELECT %s FROM product WHERE %s = ?1 AND _id != "
+			 "IFNULL((SELECT _id FROM product WHERE %s = ?2), 0) "
 			 "LIMIT 1",
 			 cat->col[cat->key_slot], cat->col[slot],
 			 cat->col[cat->key_slot]);
@@ -472,15 +493,21 @@ int pim_cat_value_other(pim_cat_writer *w, size_t slot, const char *value,
 			return pim_cat_sqlerr(cat, rc, "checking uniqueness");
 		w->owner[slot] = st;
 	}
+	if (!w->in_read && sqlite3_get_autocommit(cat->db) &&
+	    sqlite3_exec(cat->db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK) {
+		w->in_read = 1;
+		w->reads = 0;
+	}
 	sqlite3_bind_text(st, 1, value, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, key ? key : "", -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
+	if (rc == SQLITE_ROW)
 		snprintf(sku, len, "%s", (const char *)sqlite3_column_text(st, 0));
-		sqlite3_reset(st);
-		return 1;
-	}
 	sqlite3_reset(st);
+	if (w->in_read && ++w->reads >= READS_PER_TXN)
+		read_end(w);
+	if (rc == SQLITE_ROW)
+		return 1;
 	return rc == SQLITE_DONE ? 0
 				 : pim_cat_sqlerr(cat, rc, "checking uniqueness");
 }

@@ -640,6 +640,21 @@ static int files_json(pim_buf *b, const char *const *paths, size_t n)
 	return pim_buf_addc(b, ']');
 }
 
+/* 1 when the catalog has no product, archived ones included (they count
+ * for uniqueness too) */
+static int no_products(pim_catalog *cat)
+{
+	sqlite3_stmt *q = NULL;
+	int none = 0;
+
+	if (sqlite3_prepare_v2(cat->db, "SELECT NOT EXISTS(SELECT 1 FROM product)",
+			       -1, &q, NULL) == SQLITE_OK &&
+	    sqlite3_step(q) == SQLITE_ROW)
+		none = sqlite3_column_int(q, 0);
+	sqlite3_finalize(q);
+	return none;
+}
+
 int pim_import(pim_import_stats *st, pim_catalog *cat,
 	       const char *const *paths, size_t n,
 	       const pim_import_options *o, pim_diag_fn diag, void *ctx)
@@ -711,32 +726,15 @@ int pim_import(pim_import_stats *st, pim_catalog *cat,
 	}
 	/* a load into an empty catalog: its pages written once
 	 * (pim_cat_journal) */
-	if (!o->dry_run) {
-		sqlite3_stmt *q = NULL;
-		int empty = 0;
-		if (sqlite3_prepare_v2(cat->db, "SELECT NOT EXISTS(SELECT 1 "
-						"FROM product)", -1, &q, NULL) ==
-			    SQLITE_OK &&
-		    sqlite3_step(q) == SQLITE_ROW)
-			empty = sqlite3_column_int(q, 0);
-		sqlite3_finalize(q);
-		if (empty)
-			im.journal = pim_cat_journal(cat, 1);
-	}
+	if (!o->dry_run && no_products(cat))
+		im.journal = pim_cat_journal(cat, 1);
 	if ((rc = pim_cat_begin(cat)))
 		goto out;
 	if ((rc = pim_catalog_product_count(cat, &count)))
 		goto out;
-	{
-		/* archived products count for uniqueness too */
-		sqlite3_stmt *q = NULL;
-		if (sqlite3_prepare_v2(cat->db, "SELECT EXISTS(SELECT 1 FROM "
-						"product)", -1, &q, NULL) ==
-			    SQLITE_OK &&
-		    sqlite3_step(q) == SQLITE_ROW)
-			im.catalog_empty = !sqlite3_column_int(q, 0);
-		sqlite3_finalize(q);
-	}
+	/* in the transaction: what counts (another import may have loaded
+	 * products since the look above) */
+	im.catalog_empty = no_products(cat);
 	if (files_json(&files, paths, n)) {
 		rc = pim_cat_error(cat, PIM_ENOMEM, "out of memory");
 		goto out;

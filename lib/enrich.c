@@ -10,13 +10,19 @@
  * see, and the writing half (the calling thread, with the catalog's own
  * connection) gets the changed products in order through a queue. The
  * rules' diagnostics travel the same way, so every callback runs in the
- * calling thread. With a unique target the rules must ask the catalog
- * as it is being written, and both halves run in the calling thread.
+ * calling thread. On a large catalog with two processors or more, two
+ * reading threads share it out by product id, each with its own
+ * connection, rules run and queue; the writing half drains the first
+ * queue, then the second, so the products are written, and the
+ * diagnostics told, in the order one reader would give. With a unique
+ * target the rules must ask the catalog as it is being written, and both
+ * halves run in the calling thread.
  */
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "buf.h"
 #include "catalog.h"
@@ -28,6 +34,9 @@
 
 #define QBLOCK (256u << 10)
 #define QBLOCKS 8
+#define READERS 2
+/* the catalog size from which two threads read */
+#define SPLIT_PRODUCTS 10000
 
 /* A product the rules changed: what the writing half needs of it. */
 typedef struct change {
@@ -44,6 +53,30 @@ typedef struct product {
 	change *changes;
 	size_t n_changes;
 } product;
+
+struct enr;
+
+/* A reading half: the products with lo <= _id <= hi. */
+typedef struct reader {
+	struct enr *e;
+	sqlite3 *db;           /* the connection it reads with */
+	pim_cond *where;
+	pim_rules_run *run;
+	long long lo, hi;
+	unsigned long products, skipped, invalid;
+	sqlite3_stmt **owner;  /* per slot: who else holds a value */
+	long long id;          /* the product being read */
+	const char **vals;     /* per slot: its values */
+	product p;             /* the one being handed over */
+	int rrc;               /* its result, when threaded */
+	int write_failed;      /* write_product failed, its message set */
+	int rsql;              /* its SQLite failure, and the message */
+	char rmsg[256];
+	pim_queue q;           /* to the writing half, when threaded */
+	int oom;               /* the queue could not grow */
+	int started;           /* its thread runs */
+	pthread_t tid;
+} reader;
 
 typedef struct enr {
 	pim_catalog *cat;
@@ -63,27 +96,14 @@ typedef struct enr {
 	unsigned long total_count; /* the products in the catalog */
 	unsigned long next_progress;
 	unsigned long written_seen; /* `seen` of the last product written */
+	unsigned long seen_base; /* products read by the readers drained */
 	unsigned long drop_at; /* products changed: drop product_updated */
 	int upd_dropped;       /* ... it was dropped, to build at the end */
 
-	/* the reading half */
-	sqlite3 *db;           /* the connection it reads with */
-	pim_cond *where;
-	pim_rules_run *run;
-	unsigned long products, skipped, invalid;
-	sqlite3_stmt **owner;  /* per slot: who else holds a value */
-	long long id;          /* the product being read */
-	const char **vals;     /* per slot: its values */
-	product p;             /* the one being handed over */
-	int rrc;               /* its result, when threaded */
-	int write_failed;      /* write_product failed, its message set */
-	int rsql;              /* its SQLite failure, and the message */
-	char rmsg[256];
-
-	/* between the two, when threaded */
+	/* the reading halves: one, or READERS when threaded and large */
+	reader rd[READERS];
+	size_t n_rd;
 	int threaded;
-	pim_queue q;
-	int oom;               /* the queue could not grow */
 	product wp;            /* the writing half's copy of a product */
 } enr;
 
@@ -94,10 +114,12 @@ static int write_product(enr *e, const product *p)
 {
 	pim_catalog *cat = e->cat;
 	const pim_enrich_options *o = e->o;
+	unsigned long seen;
 	int rc;
 
 	e->st->changed++;
-	e->written_seen = p->seen;
+	seen = e->seen_base + p->seen;
+	e->written_seen = seen;
 	for (size_t i = 0; i < p->n_changes; i++) {
 		const change *c = &p->changes[i];
 		const char *col = e->colname[c->slot];
@@ -130,10 +152,10 @@ static int write_product(enr *e, const product *p)
 			return rc;
 		e->upd_dropped = 1;
 	}
-	if (o->progress && p->seen >= e->next_progress) {
-		o->progress(p->seen, (unsigned long long)p->seen, e->total,
+	if (o->progress && seen >= e->next_progress) {
+		o->progress(seen, (unsigned long long)seen, e->total,
 			    o->progress_ctx);
-		e->next_progress = p->seen + 4096;
+		e->next_progress = seen + 4096;
 	}
 	return 0;
 }
@@ -163,16 +185,17 @@ typedef struct diag_item {
 	/* then file, column, attribute, message, value, key */
 } diag_item;
 
-static void *reserve(enr *e, size_t size)
+static void *reserve(reader *r, size_t size)
 {
-	void *p = pim_queue_reserve(&e->q, (size + 7) & ~(size_t)7);
-	if (!p && !pim_queue_stopped(&e->q))
-		e->oom = 1;
+	void *p = pim_queue_reserve(&r->q, (size + 7) & ~(size_t)7);
+	if (!p && !pim_queue_stopped(&r->q))
+		r->oom = 1;
 	return p;
 }
 
-static int send_product(enr *e, const product *p)
+static int send_product(reader *r, const product *p)
 {
+	const enr *e = r->e;
 	size_t size = sizeof(prod_item) + pim_qstr_size(p->key);
 	prod_item *it;
 	char *s;
@@ -183,7 +206,7 @@ static int send_product(enr *e, const product *p)
 		size += sizeof(uint32_t) + sizeof(const char *) +
 			pim_qstr_size(p->changes[i].old) +
 			pim_qstr_size(p->changes[i].new_value);
-	if (!(it = reserve(e, size)))
+	if (!(it = reserve(r, size)))
 		return 1;
 	it->h.type = IT_PRODUCT;
 	it->h.size = (uint32_t)((size + 7) & ~(size_t)7);
@@ -208,7 +231,7 @@ static int send_product(enr *e, const product *p)
 /* The rules' diagnostics, from the reading thread. */
 static int send_diag(const pim_diag *d, void *ctx)
 {
-	enr *e = ctx;
+	reader *r = ctx;
 	size_t size = sizeof(diag_item) + pim_qstr_size(d->file) +
 		      pim_qstr_size(d->column) + pim_qstr_size(d->attribute) +
 		      pim_qstr_size(d->message) + pim_qstr_size(d->value) +
@@ -216,7 +239,7 @@ static int send_diag(const pim_diag *d, void *ctx)
 	diag_item *it;
 	char *s;
 
-	if (!(it = reserve(e, size)))
+	if (!(it = reserve(r, size)))
 		return 1;
 	it->h.type = IT_DIAG;
 	it->h.size = (uint32_t)((size + 7) & ~(size_t)7);
@@ -295,15 +318,17 @@ static int take_block(enr *e, const pim_qblock *b)
 static int enrich_unique(void *ctx, size_t slot, const char *value, char *sku,
 			 size_t len)
 {
-	enr *e = ctx;
-	return pim_cat_owner_of(e->cat, e->owner, slot, value, e->id, sku, len);
+	reader *r = ctx;
+	return pim_cat_owner_of(r->e->cat, r->owner, slot, value, r->id, sku,
+				len);
 }
 
-/* Reads every product (not archived) in rowid order, applies the rules
+/* Reads its products (not archived) in rowid order, applies the rules
  * and hands over the changed ones. 0, or a PIM_E* code; an SQLite
- * failure leaves its code in e->rsql and its message in e->rmsg. */
-static int read_all(enr *e)
+ * failure leaves its code in r->rsql and its message in r->rmsg. */
+static int read_all(reader *r)
 {
+	enr *e = r->e;
 	pim_catalog *cat = e->cat;
 	pim_buf sql = PIM_BUF_INIT;
 	sqlite3_stmt *sel = NULL;
@@ -313,72 +338,75 @@ static int read_all(enr *e)
 		       cat->col[cat->key_slot]);
 	for (size_t i = 0; i < cat->n_slots; i++)
 		pim_buf_printf(&sql, ", %s", cat->col[i]);
-	pim_buf_adds(&sql, " FROM product WHERE _archived = 0 ORDER BY _id");
+	pim_buf_adds(&sql, " FROM product WHERE _archived = 0 AND _id BETWEEN "
+			   "?1 AND ?2 ORDER BY _id");
 	if (!sql.data)
 		return PIM_ENOMEM;
-	rc = sqlite3_prepare_v2(e->db, sql.data, -1, &sel, NULL);
+	rc = sqlite3_prepare_v2(r->db, sql.data, -1, &sel, NULL);
 	pim_buf_free(&sql);
 	if (rc != SQLITE_OK)
 		goto sqlfail;
+	sqlite3_bind_int64(sel, 1, r->lo);
+	sqlite3_bind_int64(sel, 2, r->hi);
 	while ((rc = sqlite3_step(sel)) == SQLITE_ROW) {
 		pim_rules_product rp;
 		const char *const *res;
 		int changed;
-		product *p = &e->p;
+		product *p = &r->p;
 
-		e->id = sqlite3_column_int64(sel, 0);
+		r->id = sqlite3_column_int64(sel, 0);
 		memset(&rp, 0, sizeof rp);
 		rp.key = TXT(sel, 1);
 		rp.family = TXT(sel, 2);
 		rp.updated_batch = sqlite3_column_int64(sel, 3);
 		for (size_t i = 0; i < cat->n_slots; i++) {
 			const char *v = TXT(sel, (int)i + 4);
-			e->vals[i] = v && *v ? v : NULL;
+			r->vals[i] = v && *v ? v : NULL;
 		}
-		if (e->where) {
+		if (r->where) {
 			pim_cond_values cv;
-			cv.value = e->vals;
+			cv.value = r->vals;
 			cv.family = rp.family;
 			cv.updated_batch = rp.updated_batch;
-			if (!pim_cond_eval(e->where, &cv))
+			if (!pim_cond_eval(r->where, &cv))
 				continue;
 		}
-		e->products++;
-		rc = pim_rules_apply(e->run, &res, &changed, e->vals, &rp,
-				     &e->skipped, &e->invalid);
+		r->products++;
+		rc = pim_rules_apply(r->run, &res, &changed, r->vals, &rp,
+				     &r->skipped, &r->invalid);
 		if (rc) {
 			sqlite3_finalize(sel);
 			return rc;
 		}
 		if (!changed)
 			continue;
-		p->id = e->id;
+		p->id = r->id;
 		p->key = rp.key;
-		p->seen = e->products;
+		p->seen = r->products;
 		for (size_t i = 0; i < e->n_w; i++)
 			p->value[i] = res[e->wslot[i]];
 		p->n_changes = 0;
 		for (size_t i = 0; i < cat->n_slots; i++) {
-			const char *src = pim_rules_writer(e->run, i);
+			const char *src = pim_rules_writer(r->run, i);
 			change *c = &p->changes[p->n_changes];
-			if (!src || pim_str_same(e->vals[i], res[i]))
+			if (!src || pim_str_same(r->vals[i], res[i]))
 				continue;
 			c->slot = i;
-			c->old = e->vals[i];
+			c->old = r->vals[i];
 			c->new_value = res[i];
 			c->src = src;
 			p->n_changes++;
 		}
-		rc = e->threaded ? send_product(e, p) : write_product(e, p);
+		rc = e->threaded ? send_product(r, p) : write_product(e, p);
 		if (rc) {
 			sqlite3_finalize(sel);
 			if (!e->threaded) {
-				e->write_failed = 1;
+				r->write_failed = 1;
 				return rc;
 			}
 			/* the writing half stopped (its failure is the one
 			 * to report), or the queue could not grow */
-			return e->oom ? PIM_ENOMEM : 0;
+			return r->oom ? PIM_ENOMEM : 0;
 		}
 	}
 	if (rc == SQLITE_DONE) {
@@ -386,35 +414,40 @@ static int read_all(enr *e)
 		return 0;
 	}
 sqlfail:
-	e->rsql = rc;
-	snprintf(e->rmsg, sizeof e->rmsg, "%s", sqlite3_errmsg(e->db));
+	r->rsql = rc;
+	snprintf(r->rmsg, sizeof r->rmsg, "%s", sqlite3_errmsg(r->db));
 	sqlite3_finalize(sel);
 	return PIM_EDB;
 }
 
-static void *reader(void *arg)
+static void *reader_main(void *arg)
 {
-	enr *e = arg;
-	e->rrc = read_all(e);
-	pim_queue_finish(&e->q);
+	reader *r = arg;
+	r->rrc = read_all(r);
+	pim_queue_finish(&r->q);
 	return NULL;
 }
 
-/* A second connection that reads the catalog as committed, or NULL when
- * the halves should not be split. */
-static sqlite3 *open_reader(pim_catalog *cat, const pim_rules *rules)
+/* Whether the halves may be split: no unique target, a catalog in a file,
+ * and PIM_THREADS not 1. */
+static int may_split(pim_catalog *cat, const pim_rules *rules)
 {
 	const unsigned char *target = pim_rules_targets(rules);
 	const char *env = getenv("PIM_THREADS");
-	sqlite3 *db = NULL;
 
 	if (env && atoi(env) == 1)
-		return NULL;
+		return 0;
 	for (size_t i = 0; i < cat->n_slots; i++)
 		if (target[i] && cat->schema->attrs[cat->slots[i].attr].unique)
-			return NULL;
-	if (!cat->path || !*cat->path || !strcmp(cat->path, ":memory:"))
-		return NULL;
+			return 0;
+	return cat->path && *cat->path && strcmp(cat->path, ":memory:");
+}
+
+/* A second connection that reads the catalog as committed, or NULL. */
+static sqlite3 *open_reader(pim_catalog *cat)
+{
+	sqlite3 *db = NULL;
+
 	if (sqlite3_open_v2(cat->path, &db,
 			    SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX,
 			    NULL) != SQLITE_OK) {
@@ -425,47 +458,208 @@ static sqlite3 *open_reader(pim_catalog *cat, const pim_rules *rules)
 	return db;
 }
 
-/* The reading half's failure as the catalog's error. */
-static int reader_error(enr *e, int rc)
+/* How many threads read: two on a large catalog with two processors or
+ * more (PIM_THREADS=2 keeps one), else one. */
+static size_t readers_for(unsigned long products)
 {
-	pim_catalog *cat = e->cat;
-	int prim = e->rsql & 0xff;
+	const char *env = getenv("PIM_THREADS");
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 
-	if (e->write_failed)
+	if (env && atoi(env) == 2)
+		return 1;
+	return products >= SPLIT_PRODUCTS && cpus >= 2 ? READERS : 1;
+}
+
+/* The reading half's failure as the catalog's error. */
+static int reader_error(reader *r, int rc)
+{
+	pim_catalog *cat = r->e->cat;
+	int prim = r->rsql & 0xff;
+
+	if (r->write_failed)
 		return rc; /* its message is set */
-	if (rc != PIM_EDB || !e->rsql)
+	if (rc != PIM_EDB || !r->rsql)
 		return pim_cat_error(cat, rc, "%s",
 				     rc == PIM_ENOMEM ? "out of memory"
 				     : cat->errmsg[0] ? pim_errmsg(cat)
 						      : pim_strerror(rc));
 	if (prim == SQLITE_BUSY || prim == SQLITE_LOCKED ||
 	    prim == SQLITE_NOMEM || prim == SQLITE_FULL)
-		return pim_cat_sqlerr(cat, e->rsql, "reading products");
+		return pim_cat_sqlerr(cat, r->rsql, "reading products");
 	return pim_cat_error(cat, prim == SQLITE_IOERR ? PIM_EIO : PIM_EDB,
-			     "%s: reading products: %s", cat->path, e->rmsg);
+			     "%s: reading products: %s", cat->path, r->rmsg);
+}
+
+/* Runs the halves: the readers in threads of their own, each through its
+ * queue, drained in turn; or both halves here when there is no second
+ * connection or thread. */
+static int run_halves(enr *e)
+{
+	size_t n = 0;
+	int rc = 0;
+
+	for (; e->threaded && n < e->n_rd; n++) {
+		reader *r = &e->rd[n];
+		pim_queue_init(&r->q, QBLOCK, QBLOCKS);
+		if (pthread_create(&r->tid, NULL, reader_main, r) != 0) {
+			pim_queue_destroy(&r->q);
+			break;
+		}
+		r->started = 1;
+	}
+	if (e->threaded && n < e->n_rd) {
+		/* a thread did not start: stop those that did (nothing is
+		 * written yet) and read here, on the catalog's connection */
+		reader *r = &e->rd[0];
+		for (size_t k = 0; k < n; k++) {
+			pim_queue_stop(&e->rd[k].q);
+			pthread_join(e->rd[k].tid, NULL);
+			pim_queue_destroy(&e->rd[k].q);
+			e->rd[k].started = 0;
+		}
+		e->threaded = 0;
+		e->n_rd = 1;
+		e->drop_at = 0; /* DROP INDEX fails while the reading runs */
+		r->lo = INT64_MIN;
+		r->hi = INT64_MAX;
+		r->products = r->skipped = r->invalid = 0;
+		r->rrc = r->oom = 0;
+		sqlite3_close(r->db);
+		r->db = e->cat->db;
+		pim_rules_run_diag(r->run, e->diag, e->dctx, PIM_SEV_ERROR);
+		pim_rules_run_unique(r->run, enrich_unique, r);
+	}
+	if (!e->threaded) {
+		rc = read_all(&e->rd[0]);
+		return rc ? reader_error(&e->rd[0], rc) : 0;
+	}
+	for (size_t i = 0; i < e->n_rd; i++) {
+		reader *r = &e->rd[i];
+		for (;;) {
+			pim_qblock *b = pim_queue_next(&r->q);
+			if (!b)
+				break;
+			if (!rc && (rc = take_block(e, b)))
+				for (size_t k = i; k < e->n_rd; k++)
+					pim_queue_stop(&e->rd[k].q);
+			pim_queue_release(&r->q, b);
+		}
+		pthread_join(r->tid, NULL);
+		r->started = 0;
+		pim_queue_destroy(&r->q);
+		if (!rc && r->rrc)
+			rc = reader_error(r, r->rrc);
+		if (rc)
+			for (size_t k = i + 1; k < e->n_rd; k++)
+				pim_queue_stop(&e->rd[k].q);
+		e->seen_base += r->products;
+	}
+	return rc;
 }
 
 /* ---- the whole -------------------------------------------------------- */
 
+static void reader_free(reader *r, pim_catalog *cat)
+{
+	for (size_t i = 0; r->owner && i < cat->n_slots; i++)
+		sqlite3_finalize(r->owner[i]);
+	pim_free(r->owner);
+	pim_free(r->vals);
+	pim_free(r->p.value);
+	pim_free(r->p.changes);
+	pim_rules_run_free(r->run);
+	pim_cond_free(r->where);
+	if (r->db && r->db != cat->db)
+		sqlite3_close(r->db);
+}
+
 static void enr_free(enr *e)
 {
 	sqlite3_finalize(e->upd);
-	for (size_t i = 0; e->owner && i < e->cat->n_slots; i++)
-		sqlite3_finalize(e->owner[i]);
-	pim_free(e->owner);
 	for (size_t i = 0; e->colname && i < e->cat->n_slots; i++)
 		pim_free(e->colname[i]);
 	pim_free(e->colname);
 	pim_free(e->wslot);
-	pim_free(e->vals);
-	pim_free(e->p.value);
-	pim_free(e->p.changes);
 	pim_free(e->wp.value);
 	pim_free(e->wp.changes);
-	pim_rules_run_free(e->run);
-	pim_cond_free(e->where);
-	if (e->db != e->cat->db)
-		sqlite3_close(e->db);
+	for (size_t i = 0; i < READERS; i++)
+		reader_free(&e->rd[i], e->cat);
+}
+
+/* A reader's own memory, rules run and condition. 0, or the error set. */
+static int reader_init(reader *r, enr *e)
+{
+	pim_catalog *cat = e->cat;
+	int rc;
+
+	if (e->o->where) {
+		pim_where_error err;
+		rc = pim_cond_parse(&r->where, cat, e->o->where, NULL, &err);
+		if (rc == PIM_EPARSE)
+			return pim_cat_error(cat, rc, "--where: column %lu: %s",
+					     err.col, err.message);
+		if (rc)
+			return pim_cat_error(cat, rc, "out of memory");
+	}
+	r->owner = pim_calloc(cat->n_slots + 1, sizeof *r->owner);
+	r->vals = pim_calloc(cat->n_slots + 1, sizeof *r->vals);
+	r->p.value = pim_calloc(cat->n_slots + 1, sizeof *r->p.value);
+	r->p.changes = pim_calloc(cat->n_slots + 1, sizeof *r->p.changes);
+	if (!r->owner || !r->vals || !r->p.value || !r->p.changes ||
+	    pim_rules_run_new(&r->run, e->rules))
+		return pim_cat_error(cat, PIM_ENOMEM, "out of memory");
+	r->lo = INT64_MIN;
+	r->hi = INT64_MAX;
+	return 0;
+}
+
+/* The readers: their connections, and with two, where the first one's
+ * products end (the middle of the ids); or one reader on the catalog's
+ * own connection when the halves are not split. */
+static int setup_readers(enr *e)
+{
+	pim_catalog *cat = e->cat;
+
+	e->n_rd = 1;
+	if (may_split(cat, e->rules)) {
+		e->n_rd = readers_for(e->total_count);
+		e->threaded = 1;
+		for (size_t i = 0; i < e->n_rd; i++)
+			if (!(e->rd[i].db = open_reader(cat)))
+				e->threaded = 0;
+	}
+	if (e->threaded && e->n_rd > 1) {
+		sqlite3_stmt *st = NULL;
+		int rc = sqlite3_prepare_v2(cat->db,
+					    "SELECT (SELECT min(_id) FROM "
+					    "product), (SELECT max(_id) FROM "
+					    "product)",
+					    -1, &st, NULL);
+		if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+			long long lo = sqlite3_column_int64(st, 0);
+			long long hi = sqlite3_column_int64(st, 1);
+			e->rd[0].hi = lo + (hi - lo) / 2;
+			e->rd[1].lo = e->rd[0].hi + 1;
+		}
+		sqlite3_finalize(st);
+		if (rc != SQLITE_ROW)
+			return pim_cat_sqlerr(cat, rc, "reading products");
+	}
+	if (e->threaded) {
+		for (size_t i = 0; i < e->n_rd; i++)
+			pim_rules_run_diag(e->rd[i].run, send_diag, &e->rd[i],
+					   PIM_SEV_ERROR);
+		return 0;
+	}
+	for (size_t i = 0; i < READERS; i++) {
+		sqlite3_close(e->rd[i].db);
+		e->rd[i].db = NULL;
+	}
+	e->n_rd = 1;
+	e->rd[0].db = cat->db;
+	pim_rules_run_diag(e->rd[0].run, e->diag, e->dctx, PIM_SEV_ERROR);
+	pim_rules_run_unique(e->rd[0].run, enrich_unique, &e->rd[0]);
+	return 0;
 }
 
 static int prepare_update(enr *e)
@@ -485,44 +679,6 @@ static int prepare_update(enr *e)
 	rc = sqlite3_prepare_v2(cat->db, sql.data, -1, &e->upd, NULL);
 	pim_buf_free(&sql);
 	return rc == SQLITE_OK ? 0 : pim_cat_sqlerr(cat, rc, "writing products");
-}
-
-/* Runs both halves: in a second thread and through the queue, or both
- * here when there is no second connection or thread. */
-static int run_halves(enr *e)
-{
-	pthread_t tid;
-	int rc = 0;
-
-	if (e->threaded) {
-		pim_queue_init(&e->q, QBLOCK, QBLOCKS);
-		if (pthread_create(&tid, NULL, reader, e) != 0) {
-			pim_queue_destroy(&e->q);
-			e->threaded = 0;
-			sqlite3_close(e->db);
-			e->db = e->cat->db;
-			pim_rules_run_diag(e->run, e->diag, e->dctx,
-					   PIM_SEV_ERROR);
-			pim_rules_run_unique(e->run, enrich_unique, e);
-		}
-	}
-	if (!e->threaded) {
-		rc = read_all(e);
-		return rc ? reader_error(e, rc) : 0;
-	}
-	for (;;) {
-		pim_qblock *b = pim_queue_next(&e->q);
-		if (!b)
-			break;
-		if (!rc && (rc = take_block(e, b)))
-			pim_queue_stop(&e->q);
-		pim_queue_release(&e->q, b);
-	}
-	pthread_join(tid, NULL);
-	pim_queue_destroy(&e->q);
-	if (!rc && e->rrc)
-		rc = reader_error(e, e->rrc);
-	return rc;
 }
 
 int pim_catalog_enrich(pim_enrich_stats *st, pim_catalog *cat,
@@ -553,28 +709,19 @@ int pim_catalog_enrich(pim_enrich_stats *st, pim_catalog *cat,
 	e.st = st;
 	e.diag = diag;
 	e.dctx = ctx;
-	e.db = cat->db;
-	if (o->where) {
-		pim_where_error err;
-		rc = pim_cond_parse(&e.where, cat, o->where, NULL, &err);
-		if (rc == PIM_EPARSE)
-			return pim_cat_error(cat, rc, "--where: column %lu: %s",
-					     err.col, err.message);
-		if (rc)
-			return pim_cat_error(cat, rc, "out of memory");
+	for (size_t i = 0; i < READERS; i++) {
+		e.rd[i].e = &e;
+		if ((rc = reader_init(&e.rd[i], &e))) {
+			enr_free(&e);
+			return rc;
+		}
 	}
 	target = pim_rules_targets(rules);
-	e.owner = pim_calloc(cat->n_slots + 1, sizeof *e.owner);
 	e.colname = pim_calloc(cat->n_slots + 1, sizeof *e.colname);
 	e.wslot = pim_calloc(cat->n_slots + 1, sizeof *e.wslot);
-	e.vals = pim_calloc(cat->n_slots + 1, sizeof *e.vals);
-	e.p.value = pim_calloc(cat->n_slots + 1, sizeof *e.p.value);
-	e.p.changes = pim_calloc(cat->n_slots + 1, sizeof *e.p.changes);
 	e.wp.value = pim_calloc(cat->n_slots + 1, sizeof *e.wp.value);
 	e.wp.changes = pim_calloc(cat->n_slots + 1, sizeof *e.wp.changes);
-	if (!e.owner || !e.colname || !e.wslot || !e.vals || !e.p.value ||
-	    !e.p.changes || !e.wp.value || !e.wp.changes ||
-	    pim_rules_run_new(&e.run, rules)) {
+	if (!e.colname || !e.wslot || !e.wp.value || !e.wp.changes) {
 		rc = pim_cat_error(cat, PIM_ENOMEM, "out of memory");
 		goto out;
 	}
@@ -605,34 +752,34 @@ int pim_catalog_enrich(pim_enrich_stats *st, pim_catalog *cat,
 	}
 	if ((rc = prepare_update(&e)))
 		goto out;
-	/* the reading connection starts its snapshot after BEGIN IMMEDIATE:
-	 * no other writer can come between */
-	if ((e.db = open_reader(cat, rules))) {
-		e.threaded = 1;
-		pim_rules_run_diag(e.run, send_diag, &e, PIM_SEV_ERROR);
-	} else {
-		e.db = cat->db;
-		pim_rules_run_diag(e.run, diag, ctx, PIM_SEV_ERROR);
-		pim_rules_run_unique(e.run, enrich_unique, &e);
-	}
+	/* the reading connections start their snapshots after BEGIN
+	 * IMMEDIATE: no other writer can come between */
+	if ((rc = setup_readers(&e)))
+		goto out;
 	/* only when threaded: a DROP INDEX fails while the reading
 	 * statement runs on the same connection */
 	if (e.threaded && e.total_count >= 10000)
 		e.drop_at = e.total_count / 5;
 	rc = run_halves(&e);
 	/* a stop counts what was read up to the last product written, not
-	 * what the reading thread had read ahead */
-	st->products = rc && e.threaded ? e.written_seen : e.products;
-	st->skipped = e.skipped;
-	st->invalid = e.invalid;
+	 * what the reading threads had read ahead */
+	{
+		unsigned long products = 0;
+		for (size_t i = 0; i < e.n_rd; i++) {
+			products += e.rd[i].products;
+			st->skipped += e.rd[i].skipped;
+			st->invalid += e.rd[i].invalid;
+		}
+		st->products = rc && e.threaded ? e.written_seen : products;
+	}
 	st->unchanged = st->products - st->changed;
 	if (rc)
 		goto out;
 	sqlite3_finalize(e.upd);
 	e.upd = NULL;
 	for (size_t i = 0; i < cat->n_slots; i++) {
-		sqlite3_finalize(e.owner[i]);
-		e.owner[i] = NULL;
+		sqlite3_finalize(e.rd[0].owner[i]);
+		e.rd[0].owner[i] = NULL;
 	}
 	if (!st->changed || o->dry_run) {
 		/* nothing to keep: no batch */

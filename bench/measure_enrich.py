@@ -155,7 +155,6 @@ def bench_file(a, path, env, work, failed):
                                   (0, 1), "pim import", env=env)
         t["imp"].append(secs)
         peak["imp"].append(kib)
-        floor_changes = None
         for k in ("rows", "journal", "floor"):
             copy_db(db, fdb)
             secs, _, _, _ = run_cpu(a.runner, [a.sqlite3, fdb, ".read " +

@@ -248,7 +248,7 @@ void cli_json_string(FILE *out, const char *s)
  * error is unbuffered, so a line written in parts costs a system call a
  * part (three for most diagnostics, which counts when a file has ten
  * thousand of them) and can interleave with another process's lines. A
- * line longer than the buffer goes out in parts. `head` is the format of
+ * line longer than the buffer goes out in parts. `fmt` is the format of
  * the part before the value. */
 void cli_diag_line(FILE *out, const char *value, const char *fmt, ...)
 {

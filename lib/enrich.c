@@ -74,7 +74,6 @@ typedef struct reader {
 	char rmsg[256];
 	pim_queue q;           /* to the writing half, when threaded */
 	int oom;               /* the queue could not grow */
-	int started;           /* its thread runs */
 	pthread_t tid;
 } reader;
 
@@ -490,6 +489,29 @@ static int reader_error(reader *r, int rc)
 			     "%s: reading products: %s", cat->path, r->rmsg);
 }
 
+/* One reader for every product, in the calling thread, on the catalog's
+ * own connection (where the rules can ask who holds a unique value), and
+ * the reading connections closed. Nothing is written yet. */
+static void read_here(enr *e)
+{
+	reader *r = &e->rd[0];
+
+	for (size_t i = 0; i < READERS; i++) {
+		sqlite3_close(e->rd[i].db);
+		e->rd[i].db = NULL;
+	}
+	e->threaded = 0;
+	e->n_rd = 1;
+	e->drop_at = 0; /* a DROP INDEX fails while the reading runs */
+	r->lo = INT64_MIN;
+	r->hi = INT64_MAX;
+	r->products = r->skipped = r->invalid = 0;
+	r->rrc = r->oom = 0;
+	r->db = e->cat->db;
+	pim_rules_run_diag(r->run, e->diag, e->dctx, PIM_SEV_ERROR);
+	pim_rules_run_unique(r->run, enrich_unique, r);
+}
+
 /* Runs the halves: the readers in threads of their own, each through its
  * queue, drained in turn; or both halves here when there is no second
  * connection or thread. */
@@ -505,29 +527,16 @@ static int run_halves(enr *e)
 			pim_queue_destroy(&r->q);
 			break;
 		}
-		r->started = 1;
 	}
 	if (e->threaded && n < e->n_rd) {
 		/* a thread did not start: stop those that did (nothing is
-		 * written yet) and read here, on the catalog's connection */
-		reader *r = &e->rd[0];
+		 * written yet) and read here */
 		for (size_t k = 0; k < n; k++) {
 			pim_queue_stop(&e->rd[k].q);
 			pthread_join(e->rd[k].tid, NULL);
 			pim_queue_destroy(&e->rd[k].q);
-			e->rd[k].started = 0;
 		}
-		e->threaded = 0;
-		e->n_rd = 1;
-		e->drop_at = 0; /* DROP INDEX fails while the reading runs */
-		r->lo = INT64_MIN;
-		r->hi = INT64_MAX;
-		r->products = r->skipped = r->invalid = 0;
-		r->rrc = r->oom = 0;
-		sqlite3_close(r->db);
-		r->db = e->cat->db;
-		pim_rules_run_diag(r->run, e->diag, e->dctx, PIM_SEV_ERROR);
-		pim_rules_run_unique(r->run, enrich_unique, r);
+		read_here(e);
 	}
 	if (!e->threaded) {
 		rc = read_all(&e->rd[0]);
@@ -545,7 +554,6 @@ static int run_halves(enr *e)
 			pim_queue_release(&r->q, b);
 		}
 		pthread_join(r->tid, NULL);
-		r->started = 0;
 		pim_queue_destroy(&r->q);
 		if (!rc && r->rrc)
 			rc = reader_error(r, r->rrc);
@@ -651,14 +659,7 @@ static int setup_readers(enr *e)
 					   PIM_SEV_ERROR);
 		return 0;
 	}
-	for (size_t i = 0; i < READERS; i++) {
-		sqlite3_close(e->rd[i].db);
-		e->rd[i].db = NULL;
-	}
-	e->n_rd = 1;
-	e->rd[0].db = cat->db;
-	pim_rules_run_diag(e->rd[0].run, e->diag, e->dctx, PIM_SEV_ERROR);
-	pim_rules_run_unique(e->rd[0].run, enrich_unique, &e->rd[0]);
+	read_here(e);
 	return 0;
 }
 
